@@ -1,0 +1,124 @@
+"""The index directory end to end: ingest, update, remove, search with provenance."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from wenda.collection import Collection
+from wenda.config import Settings
+from wenda.errors import BadQueryError, IndexError_
+
+
+def _open(index: Path, **kw) -> Collection:
+    return Collection.open_or_create(index, cfg=Settings(**kw))
+
+
+def test_index_and_search_every_format(tmp_path, docs_dir):
+    with _open(tmp_path / "idx") as col:
+        report = col.add([docs_dir])
+        assert report.failed == [] and report.updated == 5
+        for retriever in ("bm25", "tfidf"):
+            hit = col.search("Which river flows through Paris?", k=3, retriever=retriever)[0]
+            assert "Seine" in hit.text and hit.source.endswith("rivers.txt")
+            doc = col.store.document(hit.doc_id)
+            assert doc["text"][hit.start : hit.end] == hit.text
+        assert "Babbage" in col.search("analytical engine")[0].text
+        assert "hidden" not in " ".join(h.text for h in col.search("var x hidden", k=10))
+        assert col.search("Phobos Deimos")[0].source.endswith("planets.jsonl#mars")
+        assert col.search("东海")[0].source.endswith("yangtze.txt")
+
+
+def test_reindex_unchanged_does_nothing_changed_updates_vanished_removed(tmp_path, docs_dir):
+    with _open(tmp_path / "idx") as col:
+        col.add([docs_dir])
+        seq = col.store.max_seq()
+        again = col.add([docs_dir])
+        assert again.unchanged == 5 and again.updated == 0 and col.store.max_seq() == seq
+        # same content, new mtime: hash says unchanged
+        os.utime(docs_dir / "rivers.txt", (1, 1))
+        assert col.add([docs_dir]).unchanged == 5 and col.store.max_seq() == seq
+        (docs_dir / "rivers.txt").write_text("The Thames flows through London.\n")
+        (docs_dir / "page.html").unlink()
+        report = col.add([docs_dir])
+        assert report.updated == 1 and report.files_removed == 1
+        assert col.search("Seine Paris") == [] or "Seine" not in col.search("Seine Paris")[0].text
+        assert "Thames" in col.search("Thames London")[0].text
+        assert col.search("Babbage analytical") == []
+        assert col.store.counts()["files"] == 4
+
+
+def test_jsonl_update_touches_only_changed_records(tmp_path, docs_dir):
+    with _open(tmp_path / "idx") as col:
+        col.add([docs_dir])
+        mars = col.search("Phobos")[0]
+        jsonl = docs_dir / "planets.jsonl"
+        jsonl.write_text(jsonl.read_text().replace("bright rings of ice", "rings of ice and rock"))
+        report = col.add([docs_dir])
+        assert report.docs_added == 1 and report.docs_removed == 0  # one record replaced
+        assert col.search("Phobos")[0].passage_id == mars.passage_id  # unchanged record kept its id
+        assert "rock" in col.search("Saturn rock")[0].text
+
+
+def test_remove_paths(tmp_path, docs_dir):
+    with _open(tmp_path / "idx") as col:
+        col.add([docs_dir])
+        col.remove([docs_dir / "sub"])
+        assert col.search("oxidised tea") == []
+        assert col.store.counts()["files"] == 4
+
+
+def test_bad_files_reported_run_continues(tmp_path, docs_dir):
+    (docs_dir / "empty.txt").write_text("")
+    (docs_dir / "blob.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (docs_dir / "image.png").write_bytes(b"\x89PNG....")
+    (docs_dir / "latin.txt").write_bytes("Café crème brûlée à Paris".encode("latin-1"))
+    (docs_dir / "big.txt").write_text("word " * 300_000)
+    with _open(tmp_path / "idx", max_file_mb=1) as col:
+        report = col.add([docs_dir])
+        failed = {Path(p).name: msg for p, msg in report.failed}
+        assert set(failed) == {"empty.txt", "blob.txt", "image.png", "big.txt"}
+        assert "empty" in failed["empty.txt"] and "binary" in failed["blob.txt"]
+        assert "unsupported" in failed["image.png"] and "MB" in failed["big.txt"]
+        assert report.ok and report.updated == 6
+        assert any(Path(p).name == "latin.txt" for p, _ in report.warnings)
+        assert col.search("brûlée")[0].source.endswith("latin.txt")
+
+
+def test_nothing_indexable_is_not_ok(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.bin").write_bytes(b"\x00")
+    with _open(tmp_path / "idx") as col:
+        assert not col.add([tmp_path / "d"]).ok
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", "empty"), ("   ", "empty"), ("x" * 3000, "limit"), ("a\x00b", "control"), ("a\x1bb", "control")],
+)
+def test_bad_queries_get_clear_errors(tmp_path, docs_dir, query, message):
+    with _open(tmp_path / "idx") as col:
+        col.add([docs_dir])
+        with pytest.raises(BadQueryError, match=message):
+            col.search(query)
+
+
+def test_retriever_added_later_is_built_from_the_store(tmp_path, docs_dir):
+    with Collection.open_or_create(tmp_path / "idx", ["bm25"]) as col:
+        col.add([docs_dir])
+        with pytest.raises(BadQueryError):
+            col.search("Seine", retriever="tfidf")
+    with Collection.open_or_create(tmp_path / "idx", ["tfidf"]) as col:
+        col.sync()
+        assert "Seine" in col.search("Seine", retriever="tfidf")[0].text
+
+
+def test_open_missing_or_corrupt_index(tmp_path):
+    with pytest.raises(IndexError_, match="missing"):
+        Collection.open(tmp_path / "nothing")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "wenda.json").write_text("{not json")
+    with pytest.raises(IndexError_, match="corrupt"):
+        Collection.open(tmp_path / "bad")

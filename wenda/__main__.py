@@ -1,0 +1,5 @@
+"""``python -m wenda``."""
+
+from wenda.cli import main
+
+main()

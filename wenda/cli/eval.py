@@ -1,0 +1,61 @@
+"""``wenda eval retrieval --dataset squad-open``: measure retrievers on a standard benchmark."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from wenda.cli.app import app, err
+from wenda.cli.common import JsonOpt
+from wenda.config import settings
+
+eval_app = typer.Typer(help="Evaluate on standard benchmarks.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+DATASETS = ("squad-open",)
+
+
+@eval_app.command("retrieval")
+def retrieval_cmd(
+    dataset: str = typer.Option("squad-open", "--dataset", "-d", help=f"one of {', '.join(DATASETS)}"),
+    retriever: list[str] = typer.Option(None, "--retriever", "-r", help="default: bm25 and tfidf"),
+    index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),
+    limit: int = typer.Option(0, "--limit", min=0, help="evaluate only the first N questions (0: all)"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Top-1/5/20/100 answer recall and MRR per retriever (DrQA's open-domain protocol)."""
+    from wenda.eval.retrieval import answer_recall, squad_open
+
+    if dataset not in DATASETS:
+        raise typer.BadParameter(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+    names = retriever or ["bm25", "tfidf"]
+    index = index or settings().cache_dir / dataset
+    col, questions = squad_open(index, retrievers=names)
+    questions = questions[:limit] if limit else questions
+    results = {}
+    with col, Progress(console=err, transient=True) as bar:
+        for name in names:
+            task = bar.add_task(f"{dataset} {name}", total=len(questions))
+            results[name] = answer_recall(
+                col, questions, name, progress=lambda i, t=task: bar.update(t, completed=i)
+            )
+        passages = col.store.counts()["passages"]
+    if as_json:
+        typer.echo(json.dumps({"dataset": dataset, "passages": passages, "results": results}))
+        return
+    table = Table(title=f"{dataset}: {len(questions)} questions, {passages} passages")
+    for col_name in ("retriever", "top-1", "top-5", "top-20", "top-100", "MRR", "ms/query"):
+        table.add_column(col_name, justify="right")
+    for name, r in results.items():
+        table.add_row(
+            name,
+            *(f"{r[f'recall@{k}']:.1f}" for k in (1, 5, 20, 100)),
+            f"{r['mrr']:.3f}",
+            f"{r['ms_per_query']:.2f}",
+        )
+    Console().print(table)

@@ -1,0 +1,53 @@
+"""``wenda search "question" --index DIR``: ranked passages with their source, highlighted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from wenda.cli.app import app
+from wenda.cli.common import IndexOpt, JsonOpt
+from wenda.collection import Collection
+from wenda.text import Tokenizer
+from wenda.types import Hit
+
+
+def highlight(hit: Hit, query: str, tokenizer: Tokenizer) -> Text:
+    """The passage with every term that matches a query term in bold yellow."""
+    terms = set(tokenizer.tokens(query))
+    text = Text(hit.text)
+    for term, start, end in tokenizer.spans(hit.text):
+        if term in terms:
+            text.stylize("bold yellow", start, end)
+    return text
+
+
+@app.command("search")
+def search_cmd(
+    query: str = typer.Argument(..., help="what to look for"),
+    index: Path = IndexOpt,
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="number of passages"),
+    retriever: str = typer.Option(None, "--retriever", "-r", help="bm25 (default) or tfidf"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Search the index and print the best passages."""
+    with Collection.open(index) as col:
+        hits = col.search(query, k=k, retriever=retriever)
+        if as_json:
+            typer.echo(json.dumps({"query": query, "hits": [h.as_dict() for h in hits]}, ensure_ascii=False))
+            return
+        out = Console(highlight=False)
+        if not hits:
+            out.print("No passage matches.")
+            return
+        tokenizer = col.retriever(hits[0].retriever).tokenizer
+        for h in hits:
+            out.print(
+                f"[bold]{h.rank}.[/bold] {h.title}  [dim]{h.source} [{h.start}:{h.end}]  score {h.score:.3f}[/dim]"
+            )
+            out.print(highlight(h, query, tokenizer))
+            out.print()

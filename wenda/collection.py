@@ -1,0 +1,215 @@
+"""An index directory: the document store plus the retrievers kept in step with it.
+
+Layout of ``DIR``::
+
+    wenda.json          format version, retrievers, passage settings
+    docs.sqlite         the document store (wenda.corpus.store)
+    retrievers/bm25/    one directory per retriever (wenda.index)
+    retrievers/tfidf/
+
+This module wires the corpus stage to the index stage; the CLI and the Python API call it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import wenda.index  # noqa: F401 - registers the retrievers
+from wenda import registry
+from wenda.config import Settings
+from wenda.config import settings as load_settings
+from wenda.corpus.ingest import Ingestor, IngestReport, Notify, SplitSettings, file_size_cap
+from wenda.corpus.store import Store
+from wenda.errors import BadQueryError, IndexError_
+from wenda.fileio import atomic_write_json, read_json
+from wenda.index.base import Retriever
+from wenda.types import Hit
+
+FORMAT = 1
+DEFAULT_RETRIEVERS = ("bm25", "tfidf")
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+class Collection:
+    """Documents and their retrievers in one directory. Open with :meth:`open` or :meth:`create`."""
+
+    def __init__(self, path: Path, store: Store, meta: dict, cfg: Settings) -> None:
+        self.path = path
+        self.store = store
+        self.meta = meta
+        self.settings = cfg
+        self._retrievers: dict[str, Retriever] = {}
+
+    @classmethod
+    def open(cls, path: Path, cfg: Settings | None = None) -> Collection:
+        """Open an existing index directory."""
+        path = Path(path)
+        meta = read_json(path / "wenda.json", "index directory")
+        if meta.get("format") != FORMAT:
+            raise IndexError_(f"{path}: index format {meta.get('format')!r}, expected {FORMAT}; re-index")
+        return cls(path, Store.open(path / "docs.sqlite"), meta, cfg or load_settings())
+
+    @classmethod
+    def open_or_create(
+        cls, path: Path, retrievers: Sequence[str] | None = None, cfg: Settings | None = None
+    ) -> Collection:
+        """Open ``path``, creating it (with ``retrievers``) when it holds no index yet."""
+        path = Path(path)
+        cfg = cfg or load_settings()
+        if (path / "wenda.json").exists():
+            col = cls.open(path, cfg)
+            if retrievers:
+                col.meta["retrievers"] = list(dict.fromkeys([*col.meta["retrievers"], *retrievers]))
+                atomic_write_json(path / "wenda.json", col.meta)
+            return col
+        for name in retrievers or DEFAULT_RETRIEVERS:
+            registry.get("retriever", name)  # fail before creating anything
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format": FORMAT,
+            "retrievers": list(retrievers or DEFAULT_RETRIEVERS),
+            "passage_words": cfg.passage_words,
+            "passage_overlap": cfg.passage_overlap,
+        }
+        store = Store.open(path / "docs.sqlite", create=True)
+        atomic_write_json(path / "wenda.json", meta)
+        return cls(path, store, meta, cfg)
+
+    def close(self) -> None:
+        """Close the store and retrievers."""
+        for r in self._retrievers.values():
+            r.close()
+        self.store.close()
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing -------------------------------------------------------------------------------
+    def _ingestor(self, notify: Notify) -> Ingestor:
+        split = SplitSettings(
+            words=self.meta["passage_words"],
+            overlap=self.meta["passage_overlap"],
+            max_bytes=file_size_cap(self.settings.max_file_mb),
+            batch_files=self.settings.batch_files,
+        )
+        return Ingestor(self.store, split, notify)
+
+    def add(
+        self, paths: Iterable[Path], notify: Notify | None = None, progress: Progress | None = None
+    ) -> IngestReport:
+        """Index files/folders (unchanged files are skipped; vanished ones removed), then sync."""
+        report = self._ingestor(notify or (lambda k, m: None)).add(paths)
+        self.sync(progress)
+        return report
+
+    def remove(
+        self, paths: Iterable[Path], notify: Notify | None = None, progress: Progress | None = None
+    ) -> IngestReport:
+        """Forget files at/under ``paths``, then sync."""
+        report = self._ingestor(notify or (lambda k, m: None)).remove(paths)
+        self.sync(progress)
+        return report
+
+    def sync(self, progress: Progress | None = None) -> None:
+        """Bring every retriever up to the store's change log, then drop the applied log."""
+        progress = progress or _no_progress
+        target = self.store.max_seq()
+        for name in self.meta["retrievers"]:
+            r = self.retriever(name, build=True, progress=progress)
+            while r.applied_seq < target:
+                ops = self.store.changes_since(r.applied_seq)
+                r.apply(ops)
+                progress(name, r.applied_seq, target)
+        self.store.truncate_changes(
+            min((self.retriever(n).applied_seq for n in self.meta["retrievers"]), default=0)
+        )
+
+    def _build(self, name: str, progress: Progress) -> Retriever:
+        """Build a retriever from all stored passages in a temporary directory, then move it in place."""
+        final = self.path / "retrievers" / name
+        tmp = final.with_name(f".{name}.building")
+        shutil.rmtree(tmp, ignore_errors=True)
+        r = registry.get("retriever", name).create(tmp)
+        total, done = self.store.counts()["passages"], 0
+        for ops in self.store.snapshot_ops():
+            r.apply(ops)
+            done += len(ops)
+            progress(name, done, total)
+        if not done:
+            r._write_seq(self.store.max_seq())
+        r.close()
+        tmp.rename(final)
+        return Retriever.open(final)
+
+    def retriever(self, name: str, build: bool = False, progress: Progress | None = None) -> Retriever:
+        """The opened retriever ``name``; with ``build``, create it from the store when missing."""
+        if name not in self._retrievers:
+            path = self.path / "retrievers" / name
+            if not (path / "params.json").exists():
+                if not build:
+                    raise IndexError_(
+                        f"{self.path}: no {name!r} index (has {self.meta['retrievers']}); "
+                        f"add it with `wenda index --index {self.path} --retriever {name}`"
+                    )
+                self._retrievers[name] = self._build(name, progress or _no_progress)
+            else:
+                self._retrievers[name] = Retriever.open(path)
+        return self._retrievers[name]
+
+    # --- reading -------------------------------------------------------------------------------
+    def check_query(self, query: str) -> str:
+        """The query stripped, or a :class:`BadQueryError` saying what is wrong with it."""
+        if not isinstance(query, str):
+            raise BadQueryError(f"query must be text, not {type(query).__name__}")
+        q = query.strip()
+        if not q:
+            raise BadQueryError("query is empty")
+        if len(q) > self.settings.max_query_chars:
+            raise BadQueryError(
+                f"query has {len(q)} characters; the limit is {self.settings.max_query_chars} (max_query_chars)"
+            )
+        bad = [c for c in q if unicodedata.category(c) == "Cc" and c not in "\t\n\r"]
+        if bad:
+            raise BadQueryError(f"query contains control characters ({', '.join(repr(c) for c in bad[:3])})")
+        return q
+
+    def search(self, query: str, k: int = 10, retriever: str | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query`` with their provenance, best first."""
+        if k < 1:
+            raise BadQueryError(f"k must be at least 1, not {k}")
+        q = self.check_query(query)
+        name = retriever or self.meta["retrievers"][0]
+        if name not in self.meta["retrievers"]:
+            raise BadQueryError(f"retriever {name!r} is not built here; available: {self.meta['retrievers']}")
+        ranked = self.retriever(name).search(q, k)
+        info = self.store.passages([pid for pid, _ in ranked])
+        hits = []
+        for pid, score in ranked:
+            if pid not in info:  # deleted since the retriever last synced
+                continue
+            p, rank = info[pid]["passage"], len(hits) + 1
+            hits.append(
+                Hit(
+                    pid,
+                    float(score),
+                    rank,
+                    p.text,
+                    p.doc_id,
+                    info[pid]["source"],
+                    info[pid]["title"],
+                    p.start,
+                    p.end,
+                    name,
+                )
+            )
+        return hits

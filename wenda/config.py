@@ -1,0 +1,69 @@
+"""User settings: defaults, overridden by a TOML file, overridden by ``WENDA_*`` environment variables.
+
+The TOML file is ``./wenda.toml`` or the path in ``WENDA_CONFIG``. Example::
+
+    data_dir = "/data/wenda"
+    max_file_mb = 100
+
+``WENDA_DATA`` is accepted as a short alias of ``WENDA_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    return Path("../shared/data")
+
+
+class Settings(BaseSettings):
+    """wenda's settings (see module docstring for the sources)."""
+
+    model_config = SettingsConfigDict(env_prefix="WENDA_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        validation_alias=AliasChoices("data_dir", "WENDA_DATA_DIR", "WENDA_DATA"),
+    )
+    cache_dir: Path = Path.home() / ".cache" / "wenda"
+    max_file_mb: float = Field(50.0, gt=0, description="files larger than this are skipped")
+    passage_words: int = Field(100, ge=10, description="target words per passage")
+    passage_overlap: int = Field(20, ge=0, description="words shared by consecutive passages")
+    batch_files: int = Field(256, ge=1, description="files committed per store transaction")
+    max_query_chars: int = Field(2000, ge=1, description="longer queries are refused")
+
+    @model_validator(mode="after")
+    def _overlap_below_words(self) -> Settings:
+        if self.passage_overlap >= self.passage_words:
+            raise ValueError(
+                f"passage_overlap ({self.passage_overlap}) must be smaller than passage_words ({self.passage_words})"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("WENDA_CONFIG", "wenda.toml"))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+        return (init_settings, env_settings, toml)
+
+
+def settings(**overrides) -> Settings:
+    """Current settings, with keyword overrides on top."""
+    return Settings(**overrides)

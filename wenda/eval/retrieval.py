@@ -1,0 +1,71 @@
+"""Open-domain retrieval evaluation: answer recall at k and MRR (DrQA's protocol).
+
+DrQA (Chen et al. 2017, Table 3) judges a retriever by whether any of its top-k passages contains a
+gold answer string (after SQuAD normalization); there are no passage-level relevance judgments. We
+report that recall at k = 1, 5, 20, 100 and MRR (reciprocal rank of the first answer-bearing passage,
+trec_eval's recip_rank with those passages judged relevant), averaged over all questions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from wenda.collection import Collection
+from wenda.data.squad import Question
+from wenda.data.squad_open import build_squad_open
+from wenda.eval.metrics import reciprocal_rank
+from wenda.eval.squad import has_answer
+from wenda.fileio import atomic_write_bytes
+
+KS = (1, 5, 20, 100)
+
+
+def write_jsonl_corpus(docs, path: Path) -> Path:
+    """Write documents as one JSONL file (id = source) so the normal ingestion indexes them."""
+    import json
+
+    lines = (json.dumps({"id": d.source, "title": d.title, "text": d.text}, ensure_ascii=False) for d in docs)
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+    return path
+
+
+def squad_open(index: Path, data_dir: Path | None = None, retrievers: Sequence[str] | None = None):
+    """Build (or reuse, incrementally) the squad-open index; returns (collection, questions)."""
+    docs, questions = build_squad_open(data_dir)
+    corpus = Path(index) / "corpus" / "squad-open.jsonl"
+    if not corpus.exists():
+        write_jsonl_corpus(docs, corpus)
+    col = Collection.open_or_create(index, retrievers)
+    col.add([corpus])
+    return col, questions
+
+
+def answer_recall(
+    col: Collection,
+    questions: Sequence[Question],
+    retriever: str,
+    ks: Sequence[int] = KS,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, float]:
+    """Answer recall@k and MRR of ``retriever`` over ``questions``, plus mean query latency (ms)."""
+    depth = max(ks)
+    found = {k: 0 for k in ks}
+    mrr, seconds = 0.0, 0.0
+    for i, q in enumerate(questions):
+        t0 = time.perf_counter()
+        hits = col.search(q.question, k=depth, retriever=retriever)
+        seconds += time.perf_counter() - t0
+        ranking = [str(h.passage_id) for h in hits]
+        relevant = {str(h.passage_id): 1 for h in hits if has_answer(h.text, q.answers)}
+        first = next((r for r, pid in enumerate(ranking, 1) if pid in relevant), None)
+        for k in ks:
+            found[k] += first is not None and first <= k
+        mrr += reciprocal_rank(ranking, relevant)
+        if progress:
+            progress(i + 1)
+    n = max(len(questions), 1)
+    out = {f"recall@{k}": 100.0 * found[k] / n for k in ks}
+    out.update(mrr=mrr / n, questions=len(questions), ms_per_query=1000 * seconds / n)
+    return out

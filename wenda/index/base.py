@@ -1,0 +1,115 @@
+"""The retriever stage's base class: an on-disk index kept in step with the document store.
+
+The document store keeps an append-only change log (``Op``: add or delete one passage, numbered by
+``seq``). Every retriever replays that log: it remembers the last ``seq`` it applied, and applying an
+op twice must be harmless (an add first deletes the same passage id). So an indexing run killed at any
+moment is completed by replaying from the remembered ``seq``, with nothing lost or duplicated.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wenda import registry
+from wenda.errors import IndexError_
+from wenda.fileio import atomic_write_json, read_json
+from wenda.text import Tokenizer, TokenizerConfig
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Op:
+    """One change-log entry: add ``text`` as passage ``passage_id``, or delete it (``text is None``)."""
+
+    seq: int
+    passage_id: int
+    text: str | None
+
+
+class Retriever(ABC):
+    """An index over passages that answers ``search(query, k) -> [(passage_id, score)]``.
+
+    Subclasses register with ``@register("retriever", name)`` and implement ``_init_storage``,
+    ``apply``, ``search`` and ``__len__``. ``params.json`` in the index directory records the type,
+    format version, tokenizer and the retriever's own parameters; ``state.json`` the applied seq.
+    """
+
+    registered_name: str = "?"
+
+    def __init__(self, path: Path, tokenizer: TokenizerConfig, params: dict) -> None:
+        self.path = Path(path)
+        self.tokenizer = Tokenizer(tokenizer)
+        self.params = params
+
+    # --- life cycle ---------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path, tokenizer: TokenizerConfig | None = None, **params) -> Retriever:
+        """Create an empty index at ``path`` (which must not hold another one)."""
+        path = Path(path)
+        if (path / "params.json").exists():
+            raise IndexError_(f"{path} already holds an index; open it instead")
+        tokenizer = tokenizer or TokenizerConfig()
+        params = {**cls.default_params(), **params}
+        self = cls(path, tokenizer, params)
+        path.mkdir(parents=True, exist_ok=True)
+        self._init_storage()
+        meta = {"type": f"retriever/{cls.registered_name}", "format": FORMAT}
+        atomic_write_json(path / "params.json", {**meta, "tokenizer": tokenizer.to_dict(), "params": params})
+        self._write_seq(0)
+        return self
+
+    @staticmethod
+    def open(path: Path) -> Retriever:
+        """Open the index at ``path``, whatever its registered type."""
+        path = Path(path)
+        meta = read_json(path / "params.json", "index parameters")
+        kind, _, name = str(meta.get("type", "")).partition("/")
+        if kind != "retriever" or meta.get("format") != FORMAT:
+            raise IndexError_(
+                f"{path}/params.json: type {meta.get('type')!r} format {meta.get('format')!r} is not a "
+                f"retriever index of format {FORMAT}; rebuild it with `wenda index`"
+            )
+        cls = registry.get("retriever", name)
+        self = cls(path, TokenizerConfig.from_dict(meta["tokenizer"]), meta["params"])
+        self._load()
+        return self
+
+    @classmethod
+    def default_params(cls) -> dict:
+        """The retriever's parameters when none are given."""
+        return {}
+
+    @property
+    def applied_seq(self) -> int:
+        """The last change-log seq this index has durably applied."""
+        return int(read_json(self.path / "state.json", "index state")["applied_seq"])
+
+    def _write_seq(self, seq: int) -> None:
+        atomic_write_json(self.path / "state.json", {"applied_seq": int(seq)})
+
+    # --- to implement -------------------------------------------------------------------------
+    @abstractmethod
+    def _init_storage(self) -> None:
+        """Create the empty on-disk structures."""
+
+    def _load(self) -> None:  # noqa: B027 - optional hook
+        """Open on-disk structures (called by :meth:`open`)."""
+
+    @abstractmethod
+    def apply(self, ops: Sequence[Op]) -> None:
+        """Apply ops (sorted by seq) idempotently, then record ``ops[-1].seq`` as applied."""
+
+    @abstractmethod
+    def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
+        """The ``k`` best ``(passage_id, score)`` pairs, best first; ties by passage id."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of live passages."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""

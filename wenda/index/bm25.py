@@ -1,0 +1,170 @@
+"""BM25 (Robertson & Zaragoza 2009) on a tantivy index, with exact re-scoring of the head.
+
+tantivy stores each passage's length in one byte (Lucene's lossy "fieldnorm"), so its BM25 scores are
+slightly off for passages longer than ~40 terms, and ~2/3 of SQuAD-dev top-10 lists differ from an
+exact BM25 (measured against bm25s). Kamphuis et al. (2020, "Which BM25 do you mean?") show such
+variants barely change effectiveness, but users comparing to a reference expect the exact formula.
+So tantivy (fast, on-disk, incremental) retrieves the candidates whose score is near enough the k-th
+best to be in the exact top k, and we re-score them with exact lengths and term frequencies (the
+terms are stored in the index):
+
+    score(q, d) = sum_t idf(t) * tf(t,d) / (tf(t,d) + k1 * (1 - b + b * |d| / avgdl))
+    idf(t)      = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))            (Lucene's, never negative)
+
+N, df and avgdl count live passages only (unlike Lucene, whose df includes deleted documents until
+their segments merge), so an incrementally updated index scores exactly as a fresh build.
+
+Re-scoring the top 20 candidates already gave top-10 lists identical to bm25s ("lucene" method) on
+all 1,000 SQuAD-dev questions tried; the band is a wider, principled margin.
+Queries are built from term objects, never through tantivy's query parser, so no user text can break
+its syntax (apostrophes, colons, brackets).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import tantivy
+
+from wenda.errors import IndexError_
+from wenda.index.base import Op, Retriever
+from wenda.registry import register
+from wenda.text.parallel import tokenize_batch
+
+_HEAP = 256_000_000
+_BAND = 0.15  # relative score band re-scored exactly (see BM25._candidates)
+_MAX_DEPTH = 20_000
+
+
+@register("retriever", "bm25")
+class BM25(Retriever):
+    """BM25 over tantivy; params ``k1`` (1.2), ``b`` (0.75) and ``min_depth`` (50)."""
+
+    @classmethod
+    def default_params(cls) -> dict:
+        return {"k1": 1.2, "b": 0.75, "min_depth": 50}
+
+    @staticmethod
+    def _schema() -> tantivy.Schema:
+        sb = tantivy.SchemaBuilder()
+        sb.add_integer_field("pid", stored=False, indexed=True, fast=True)  # i64: delete-by-term needs it
+        sb.add_unsigned_field("len", stored=False, indexed=False, fast=True)
+        # Every passage holds the term "1" here: its doc_freq counts deleted passages too, so
+        # doc_freq("all") > num_docs tells us the index has deletions not yet merged away.
+        sb.add_text_field("all", stored=False, tokenizer_name="raw", index_option="basic")
+        # Terms are ours (wenda.text), joined by spaces: the whitespace tokenizer only splits them.
+        sb.add_text_field("body", stored=True, tokenizer_name="whitespace", index_option="freq")
+        return sb.build()
+
+    def _dir(self) -> str:
+        return str(self.path / "tantivy")
+
+    def _init_storage(self) -> None:
+        (self.path / "tantivy").mkdir(exist_ok=True)
+        self._index = tantivy.Index(self._schema(), path=self._dir(), reuse=False)
+        self._refresh()
+
+    def _load(self) -> None:
+        try:
+            self._index = tantivy.Index.open(self._dir())
+        except Exception as exc:  # tantivy raises ValueError/OSError with library wording
+            raise IndexError_(
+                f"{self._dir()}: cannot open the BM25 index ({exc}); rebuild it with `wenda index --rebuild`"
+            ) from None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        self._n = self._searcher.num_docs
+        agg = self._searcher.aggregate(tantivy.Query.all_query(), {"t": {"sum": {"field": "len"}}})
+        total = (agg.get("t") or {}).get("value") or 0.0
+        self._avgdl = total / self._n if self._n else 1.0
+        self._has_deletes = self._searcher.doc_freq("all", "1") > self._n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def apply(self, ops: Sequence[Op]) -> None:
+        if not ops:
+            return
+        adds = [op for op in ops if op.text is not None]
+        terms = iter(tokenize_batch(self.tokenizer, [op.text for op in adds]))
+        writer = self._index.writer(_HEAP)
+        try:
+            for op in ops:
+                # Delete first, so that replaying an add after a crash never duplicates it.
+                writer.delete_documents_by_term("pid", op.passage_id)
+                if op.text is not None:
+                    toks = next(terms)
+                    doc = tantivy.Document()
+                    doc.add_integer("pid", op.passage_id)
+                    doc.add_unsigned("len", len(toks))
+                    doc.add_text("all", "1")
+                    doc.add_text("body", " ".join(toks))
+                    writer.add_document(doc)
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+        self._write_seq(ops[-1].seq)
+        self._refresh()
+
+    def _df(self, term: str) -> int:
+        """Live passages holding ``term``; tantivy's doc_freq also counts deleted, unmerged ones."""
+        if not self._has_deletes:
+            return self._searcher.doc_freq("body", term)
+        query = tantivy.Query.term_query(self._index.schema, "body", term)
+        return self._searcher.search(query, limit=1, count=True).count
+
+    def _idf(self, term: str) -> float:
+        df = self._df(term)
+        return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
+
+    def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
+        qterms = self.tokenizer.tokens(query)
+        if not qterms or not self._n or k <= 0:
+            return []
+        schema = self._index.schema
+        clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in qterms]
+        addrs = self._candidates(tantivy.Query.boolean_query(clauses), k)
+        if not addrs:
+            return []
+        pids = self._searcher.fast_field_values("pid", addrs)
+        lens = self._searcher.fast_field_values("len", addrs)
+        weights = Counter(qterms)  # a repeated query term counts once per repetition, as in bm25s
+        idf = {t: self._idf(t) for t in weights}
+        scored = [
+            (pid, self._score(self._searcher.doc(a)["body"][0], dl, weights, idf))
+            for a, pid, dl in zip(addrs, pids, lens, strict=True)
+        ]
+        scored.sort(key=lambda x: (-x[1], x[0]))
+        return scored[:k]
+
+    def _candidates(self, query: tantivy.Query, k: int) -> list:
+        """Every passage whose tantivy score lies within ``_BAND`` of the k-th best one.
+
+        Only those can be in the exact top k: a one-byte length is off by at most 1/8, which moves
+        a term's BM25 weight by less than that. Deepening until the band is closed also takes in
+        every passage tied at the k-th score, so ties are broken by passage id, never by where
+        tantivy happened to put a passage (which depends on segment history).
+        """
+        depth = max(3 * k, int(self.params["min_depth"]))
+        while True:
+            hits = self._searcher.search(query, limit=depth, count=False).hits
+            if len(hits) <= k:
+                return [addr for _, addr in hits]
+            floor = hits[k - 1][0] * (1.0 - _BAND)
+            if len(hits) < depth or hits[-1][0] < floor or depth >= _MAX_DEPTH:
+                return [addr for score, addr in hits if score >= floor]
+            depth *= 4
+
+    def _score(self, body: str, dl: int, weights: Counter, idf: dict[str, float]) -> float:
+        """Exact BM25 of one passage (its stored terms) for the query term weights."""
+        k1, b = self.params["k1"], self.params["b"]
+        norm = k1 * (1.0 - b + b * dl / self._avgdl)
+        tf = Counter(t for t in body.split() if t in weights)
+        return sum(w * idf[t] * tf[t] / (tf[t] + norm) for t, w in weights.items() if tf[t])
