@@ -43,3 +43,55 @@ def test_nothing_indexable_exits_nonzero(tmp_path):
     (tmp_path / "d" / "a.txt").write_text("")
     r = wenda("index", str(tmp_path / "d"), "--index", str(tmp_path / "idx"))
     assert r.returncode == 1 and "empty" in r.stderr
+
+
+def _tiny_squad_open(root):
+    """A two-paragraph SQuAD file and two Wikipedia summaries in the real files' formats."""
+    squad = {
+        "version": "1.1",
+        "data": [
+            {
+                "title": "Seine",
+                "paragraphs": [
+                    {
+                        "context": "The Seine flows through Paris to the English Channel.",
+                        "qas": [{"id": "q1", "question": "Which city does the Seine flow through?",
+                                 "answers": [{"text": "Paris", "answer_start": 24}]}],
+                    },
+                    {
+                        "context": "Tea was first drunk in southwest China.",
+                        "qas": [{"id": "q2", "question": "Where was tea first drunk?",
+                                 "answers": [{"text": "southwest China", "answer_start": 23}]}],
+                    },
+                ],
+            }
+        ],
+    }
+    wiki = {
+        "Danube": {"title": "Danube", "extract": "The Danube flows through Vienna.", "description": "", "topic": "x"},
+        "Mars": {"title": "Mars", "extract": "Mars is a red planet.", "description": "", "topic": "y"},
+    }
+    (root / "squad-dev").mkdir(parents=True)
+    (root / "squad-dev" / "squad-v1.1-dev.json").write_text(json.dumps(squad))
+    (root / "wiki-vital-summaries").mkdir()
+    (root / "wiki-vital-summaries" / "summaries_en-us.json").write_text(json.dumps(wiki))
+
+
+def test_eval_retrieval_squad_open_on_tiny_data(tmp_path, monkeypatch):
+    _tiny_squad_open(tmp_path / "data")
+    monkeypatch.setenv("WENDA_DATA", str(tmp_path / "data"))
+    r = wenda("eval", "retrieval", "--dataset", "squad-open", "--index", str(tmp_path / "idx"), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["passages"] == 4
+    for name in ("bm25", "tfidf"):
+        res = out["results"][name]
+        assert res["questions"] == 2 and res["recall@1"] == 100.0 and res["mrr"] == 1.0
+    r = wenda("eval", "retrieval", "--dataset", "nope", "--index", str(tmp_path / "idx"))
+    assert r.returncode != 0 and "nope" in r.stderr
+
+
+def test_eval_without_data_says_where_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("WENDA_DATA", str(tmp_path / "nothing"))
+    r = wenda("eval", "retrieval", "--index", str(tmp_path / "idx"))
+    assert r.returncode == 2 and "WENDA_DATA" in r.stderr and "Traceback" not in r.stderr

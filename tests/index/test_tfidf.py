@@ -19,24 +19,7 @@ from wenda.index.tfidf import TfidfRetriever
 from wenda.text import Tokenizer, TokenizerConfig
 
 PLAIN = TokenizerConfig(stopwords=None, stemmer=None)  # terms are the words: easy to reason about
-WORDS = [
-    "river",
-    "city",
-    "paris",
-    "seine",
-    "tea",
-    "green",
-    "black",
-    "engine",
-    "planet",
-    "moon",
-    "ring",
-    "ice",
-    "water",
-    "north",
-    "sea",
-    "port",
-]
+WORDS = "river city paris seine tea green black engine planet moon ring ice water north sea port".split()  # noqa: SIM905
 QUERIES = ["paris seine river", "green tea water", "moon ring ice planet north", "sea", "port port city"]
 
 
@@ -163,7 +146,10 @@ def _ops_with_deletes_and_replays(texts: list[str], seed: int) -> tuple[list[lis
             pid = rng.randrange(len(texts))
             text = None if pid in live and rng.random() < 0.4 else texts[pid]
             batch.append(Op(seq, pid, text))
-            live.pop(pid) if text is None else live.__setitem__(pid, text)
+            if text is None:
+                del live[pid]
+            else:
+                live[pid] = text
         if batches and rng.random() < 0.5:
             batch = batches[-1][len(batches[-1]) // 2 :] + batch  # replay after a "crash"
         batches.append(batch)

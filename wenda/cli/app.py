@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -17,11 +18,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, highlight=False)
+_COMMANDS = ("index", "search", "eval", "data")
 
 
 def main() -> None:
     """Entry point: run the app, turning wenda's errors into one clear line and exit code 2."""
-    from wenda.cli import data, index, search  # noqa: F401 - registers commands
+    for name in _COMMANDS:  # importing a command module registers its commands
+        importlib.import_module(f"wenda.cli.{name}")
 
     try:
         app()

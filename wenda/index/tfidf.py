@@ -26,8 +26,8 @@ atomically replaces ``manifest.json`` (version, next segment number, live segmen
 
 Deletions name a *copy*, not a passage id: replaying "add 7" after a crash must kill the old copy of
 passage 7 and keep the new one, which share the id. Arrays are memory-mapped, never pickled. Files
-the manifest does not name are a killed run's leftovers, removed by the writer in :meth:`apply` (not
-on load: a reader must not delete a segment another process is writing). One writer at a time.
+the manifest does not name are a killed run's leftovers: the writer removes them in :meth:`apply`
+(a reader must not, as another process may be writing that segment). One writer at a time.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from wenda.errors import IndexError_
 from wenda.fileio import _fsync_dir, atomic_save_npy, atomic_write_json
 from wenda.index.base import Op, Retriever
 from wenda.registry import register
+from wenda.text import TokenizerConfig
 from wenda.text.parallel import tokenize_batch
 
 MAX_SEGMENTS = 8  # more than this triggers a merge: each query visits every segment
@@ -151,9 +152,8 @@ class _Segment:
             term, docs, tf = term[keep], docs[keep], tf[keep]
         return term, docs, tf
 
-    def scores(self, weight: np.ndarray, term: np.ndarray, docs: np.ndarray, tf: np.ndarray):
-        """Passage ids and positive scores of the docs hit by gathered entries (q weight * tf)."""
-        weights = weight[term] * tf
+    def scores(self, docs: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Passage ids and positive scores of the docs hit by gathered entries of these weights."""
         if len(docs) * 8 < len(self.pids):  # few hits: skip a pass over every passage
             local, inverse = np.unique(docs, return_inverse=True)
             total = np.bincount(inverse, weights=weights, minlength=len(local))
@@ -163,12 +163,12 @@ class _Segment:
         local = np.flatnonzero(total > 0)
         return self.pids[local], total[local]
 
-    def live_entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every live entry as (bucket, pid, tf): the input of a merge."""
+    def live_entries(self, new_doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Live entries as merge keys ``bucket << 32 | new_doc[doc]``, a sorted run, and their tf."""
         buckets = np.repeat(np.asarray(self.buckets, dtype=np.uint64), np.diff(self.indptr))
         docs = np.asarray(self.docs)
         keep = self.live[docs]
-        return buckets[keep], self.pids[docs[keep]], self.tf[keep]
+        return (buckets[keep] << 32) | new_doc[docs[keep]], self.tf[keep]
 
 
 def _top_k(pids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -191,7 +191,7 @@ def _last_ops(ops: Sequence[Op]) -> tuple[dict[int, str], np.ndarray]:
 class TfidfRetriever(Retriever):
     """DrQA's hashed ngram TF-IDF retriever (Chen et al. 2017, §3.1); see the module docstring."""
 
-    def __init__(self, path: Path, tokenizer, params: dict) -> None:
+    def __init__(self, path: Path, tokenizer: TokenizerConfig, params: dict) -> None:
         super().__init__(path, tokenizer, params)
         self._check_params()
         self._segments: list[_Segment] = []
@@ -219,9 +219,9 @@ class TfidfRetriever(Retriever):
 
     def _load(self) -> None:
         manifest = self._read_manifest()
-        self._version, self._next = manifest["version"], manifest["next_segment"]
-        self._deleted = manifest["deleted"]
+        self._version, self._deleted = manifest["version"], manifest["deleted"]
         self._segments = [self._open_segment(int(_SEG_RE.fullmatch(s)[1])) for s in manifest["segments"]]
+        self._next = max([manifest["next_segment"], *(s.number + 1 for s in self._segments)])  # no reuse
         if self._deleted is not None:
             self._apply_deleted(_load_array(self.path / self._deleted, np.int64))
 
@@ -354,9 +354,9 @@ class TfidfRetriever(Retriever):
         pids = np.sort(np.concatenate([s.pids[s.live] for s in chosen]))
         if not len(pids):
             return rest
-        entries = zip(*(s.live_entries() for s in chosen), strict=True)
-        buckets, entry_pids, tf = (np.concatenate(column) for column in entries)
-        keys = (buckets << 32) | np.searchsorted(pids, entry_pids).astype(np.uint64)
+        parts = [s.live_entries(np.searchsorted(pids, s.pids).astype(np.uint64)) for s in chosen]
+        keys, tf = np.concatenate([k for k, _ in parts]), np.concatenate([t for _, t in parts])
+        del parts  # the largest arrays of a merge: free them before sorting
         order = np.argsort(keys, kind="stable")  # each segment is a sorted run, as pid order is kept
         return [*rest, self._write_segment({**_csr(keys[order], tf[order]), "pids": pids})]
 
@@ -377,7 +377,7 @@ class TfidfRetriever(Retriever):
         hits = [seg.gather(qbuckets) for seg in self._segments]
         df = sum(np.bincount(term, minlength=len(qbuckets)) for term, _, _ in hits)
         weight = qtf * IDF[self.params["idf"]](n, df) ** 2  # q_tf * idf * idf: the doc side is tf only
-        found = [seg.scores(weight, *hit) for seg, hit in zip(self._segments, hits, strict=True)]
+        found = [seg.scores(d, weight[t] * tf) for seg, (t, d, tf) in zip(self._segments, hits, strict=True)]
         return _top_k(np.concatenate([p for p, _ in found]), np.concatenate([s for _, s in found]), k)
 
     def __len__(self) -> int:
