@@ -22,6 +22,16 @@ class DatasetFormatError(WendaError, ValueError):
     """A dataset file whose content is not in the expected format."""
 
 
+def read_json_file(path: Path | str) -> object:
+    """Parse a JSON dataset file, turning a syntax error into :class:`DatasetFormatError`."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as exc:
+        raise DatasetFormatError(f"{path} is not valid JSON: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Question:
     """One SQuAD question with its gold answers and the paragraph it was asked about.
@@ -48,12 +58,7 @@ def load_squad(path: Path | str) -> list[dict]:
     Raises:
         DatasetFormatError: the file is not JSON or has no ``"data"`` list.
     """
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = json.load(f)
-    except json.JSONDecodeError as exc:
-        raise DatasetFormatError(f"{path} is not valid JSON: {exc}") from exc
+    data = read_json_file(path)
     articles = data.get("data") if isinstance(data, dict) else None
     if not isinstance(articles, list):
         raise DatasetFormatError(f"{path} is not a SQuAD file: no top-level 'data' list")

