@@ -10,7 +10,7 @@ import pytest
 DATA = Path(os.environ.get("WENDA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared real-data directory, or skip with a clear message when it is absent."""
     if not (DATA / "README.md").exists():
