@@ -122,3 +122,20 @@ def test_open_missing_or_corrupt_index(tmp_path):
     (tmp_path / "bad" / "wenda.json").write_text("{not json")
     with pytest.raises(IndexError_, match="corrupt"):
         Collection.open(tmp_path / "bad")
+
+
+def test_unreadable_or_vanishing_file_is_reported_and_skipped(tmp_path, docs_dir, monkeypatch):
+    """Permission bits don't stop root (tests run as root in CI), so the OS error is injected."""
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "rivers.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with _open(tmp_path / "idx") as col:
+        report = col.add([docs_dir])
+        [(path, message)] = report.failed
+        assert path.endswith("rivers.txt") and "Permission denied" in message
+        assert report.updated == 4
