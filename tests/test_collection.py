@@ -139,3 +139,12 @@ def test_unreadable_or_vanishing_file_is_reported_and_skipped(tmp_path, docs_dir
         [(path, message)] = report.failed
         assert path.endswith("rivers.txt") and "Permission denied" in message
         assert report.updated == 4
+
+
+def test_a_missing_path_refuses_the_whole_run_before_any_work(tmp_path, docs_dir):
+    from wenda.errors import IngestError
+
+    with _open(tmp_path / "idx") as col:
+        with pytest.raises(IngestError, match="no such file or folder"):
+            col.add([docs_dir, tmp_path / "missing"])
+        assert col.store.counts()["files"] == 0

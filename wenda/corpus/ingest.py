@@ -71,6 +71,9 @@ class Ingestor:
     def add(self, paths: Iterable[Path], remove_missing: bool = True) -> IngestReport:
         """Index files and folders; with ``remove_missing``, forget stored files gone from the folders."""
         paths = [Path(p) for p in paths]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:  # refuse before doing any work, rather than stop half-way
+            raise IngestError(f"no such file or folder: {', '.join(missing)}")
         seen: set[str] = set()
         for path in iter_files(paths):
             seen.add(str(path))
