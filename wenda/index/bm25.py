@@ -37,7 +37,7 @@ _HEAP = 256_000_000
 # Terms are stored joined by two spaces, so that f" {t} " occurrences never overlap and
 # str.count gives a term's frequency without splitting the passage (3x faster re-scoring).
 _SEP = "  "
-_BAND = 0.15  # relative score band re-scored exactly (see BM25._candidates)
+_BAND = 0.125  # relative score band re-scored exactly (see BM25._candidates)
 _MAX_DEPTH = 20_000
 
 
@@ -150,8 +150,12 @@ class BM25(Retriever):
     def _candidates(self, query: tantivy.Query, k: int) -> list:
         """Every passage whose tantivy score lies within ``_BAND`` of the k-th best one.
 
-        Only those can be in the exact top k: a one-byte length is off by at most 1/8, which moves
-        a term's BM25 weight by less than that. Deepening until the band is closed also takes in
+        Only those can be in the exact top k. tantivy rounds a length down to one of 256 values
+        (at most 1/8 below it), so its score S' of a passage lies in [S, S * (1 + q)] for the exact
+        score S and q <= 1/8 (measured here: 0 <= S'/S - 1 <= 0.106 over lengths 1-5,000 up to
+        10x the average). A passage outside the band has S < (1 - band) S'_k while the k-th has
+        S >= S'_k / (1 + q); band >= q / (1 + q) = 0.111 therefore suffices. Deepening until the
+        band is closed also takes in
         every passage tied at the k-th score, so ties are broken by passage id, never by where
         tantivy happened to put a passage (which depends on segment history).
         """
