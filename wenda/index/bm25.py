@@ -38,6 +38,10 @@ _HEAP = 256_000_000
 # str.count gives a term's frequency without splitting the passage (3x faster re-scoring).
 _SEP = "  "
 _BAND = 0.125  # relative score band re-scored exactly (see BM25._candidates)
+# With deletions not yet merged away tantivy's df and average length still count deleted passages,
+# so its scores stray further from the exact ones: a wider band (a margin, not a bound) keeps the
+# exact top k inside the candidates after ordinary updates.
+_BAND_WITH_DELETES = 0.3
 _MAX_DEPTH = 20_000
 
 
@@ -164,7 +168,7 @@ class BM25(Retriever):
             hits = self._searcher.search(query, limit=depth, count=False).hits
             if len(hits) <= k:
                 return [addr for _, addr in hits]
-            floor = hits[k - 1][0] * (1.0 - _BAND)
+            floor = hits[k - 1][0] * (1.0 - (_BAND_WITH_DELETES if self._has_deletes else _BAND))
             if len(hits) < depth or hits[-1][0] < floor or depth >= _MAX_DEPTH:
                 return [addr for score, addr in hits if score >= floor]
             depth *= 4
