@@ -47,11 +47,11 @@ _MAX_DEPTH = 20_000
 
 @register("retriever", "bm25")
 class BM25(Retriever):
-    """BM25 over tantivy; params ``k1`` (1.2), ``b`` (0.75) and ``min_depth`` (50)."""
+    """BM25 over tantivy; params ``k1`` (1.2), ``b`` (0.75) and ``min_depth`` (200)."""
 
     @classmethod
     def default_params(cls) -> dict:
-        return {"k1": 1.2, "b": 0.75, "min_depth": 50}
+        return {"k1": 1.2, "b": 0.75, "min_depth": 200}
 
     @staticmethod
     def _schema() -> tantivy.Schema:
