@@ -148,3 +148,10 @@ def test_a_missing_path_refuses_the_whole_run_before_any_work(tmp_path, docs_dir
         with pytest.raises(IngestError, match="no such file or folder"):
             col.add([docs_dir, tmp_path / "missing"])
         assert col.store.counts()["files"] == 0
+
+
+def test_a_second_writer_is_refused_while_one_is_writing(tmp_path, docs_dir):
+    with _open(tmp_path / "idx") as first, _open(tmp_path / "idx") as second:
+        with first._writing(), pytest.raises(IndexError_, match="another process is writing"):
+            second.add([docs_dir])
+        assert second.add([docs_dir]).updated == 5

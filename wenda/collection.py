@@ -12,9 +12,11 @@ This module wires the corpus stage to the index stage; the CLI and the Python AP
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import wenda.index  # noqa: F401 - registers the retrievers
@@ -104,24 +106,45 @@ class Collection:
         )
         return Ingestor(self.store, split, notify)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the directory's write lock: the retrievers allow one writer at a time."""
+        with open(self.path / ".lock", "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexError_(
+                    f"{self.path}: another process is writing this index; wait for it"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     def add(
         self, paths: Iterable[Path], notify: Notify | None = None, progress: Progress | None = None
     ) -> IngestReport:
         """Index files/folders (unchanged files are skipped; vanished ones removed), then sync."""
-        report = self._ingestor(notify or (lambda k, m: None)).add(paths)
-        self.sync(progress)
+        with self._writing():
+            report = self._ingestor(notify or (lambda k, m: None)).add(paths)
+            self._sync(progress)
         return report
 
     def remove(
         self, paths: Iterable[Path], notify: Notify | None = None, progress: Progress | None = None
     ) -> IngestReport:
         """Forget files at/under ``paths``, then sync."""
-        report = self._ingestor(notify or (lambda k, m: None)).remove(paths)
-        self.sync(progress)
+        with self._writing():
+            report = self._ingestor(notify or (lambda k, m: None)).remove(paths)
+            self._sync(progress)
         return report
 
     def sync(self, progress: Progress | None = None) -> None:
         """Bring every retriever up to the store's change log, then drop the applied log."""
+        with self._writing():
+            self._sync(progress)
+
+    def _sync(self, progress: Progress | None = None) -> None:
         progress = progress or _no_progress
         target = self.store.max_seq()
         for name in self.meta["retrievers"]:
