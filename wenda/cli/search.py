@@ -19,7 +19,9 @@ from wenda.types import Hit
 def highlight(hit: Hit, query: str, tokenizer: Tokenizer) -> Text:
     """The passage with every term that matches a query term in bold yellow."""
     terms = set(tokenizer.tokens(query))
-    text = Text(hit.text)
+    # Line breaks become spaces (same length, so term offsets still hold): hard-wrapped source
+    # lines would otherwise wrap twice in the terminal.
+    text = Text(hit.text.replace("\n", " "))
     for term, start, end in tokenizer.spans(hit.text):
         if term in terms:
             text.stylize("bold yellow", start, end)
