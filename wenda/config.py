@@ -13,13 +13,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from wenda.errors import WendaError
 
 
 def _default_data_dir() -> Path:
@@ -64,6 +66,20 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
 
+class ConfigError(WendaError, ValueError):
+    """A setting with a bad value, from the TOML file or the environment."""
+
+
 def settings(**overrides) -> Settings:
-    """Current settings, with keyword overrides on top."""
-    return Settings(**overrides)
+    """Current settings, with keyword overrides on top.
+
+    Raises:
+        ConfigError: a value is invalid; the message names the setting and why.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"bad wenda settings (wenda.toml or WENDA_* variables): {problems}") from None
