@@ -4,9 +4,9 @@ tantivy stores each passage's length in one byte (Lucene's lossy "fieldnorm"), s
 slightly off for passages longer than ~40 terms, and ~2/3 of SQuAD-dev top-10 lists differ from an
 exact BM25 (measured against bm25s). Kamphuis et al. (2020, "Which BM25 do you mean?") show such
 variants barely change effectiveness, but users comparing to a reference expect the exact formula.
-So tantivy (fast, on-disk, incremental) retrieves the candidates whose score is near enough the k-th
-best to be in the exact top k, and we re-score them with exact lengths and term frequencies (the
-terms are stored in the index):
+So tantivy (fast, on-disk, incremental) ranks the passages, and we re-score its hits, best first,
+with exact lengths and term frequencies (the terms are stored in the index) until no hit left can
+enter the exact top k (see ``BM25._rescore``):
 
     score(q, d) = sum_t idf(t) * tf(t,d) / (tf(t,d) + k1 * (1 - b + b * |d| / avgdl))
     idf(t)      = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))            (Lucene's, never negative)
@@ -14,14 +14,14 @@ terms are stored in the index):
 N, df and avgdl count live passages only (unlike Lucene, whose df includes deleted documents until
 their segments merge), so an incrementally updated index scores exactly as a fresh build.
 
-Re-scoring the top 20 candidates already gave top-10 lists identical to bm25s ("lucene" method) on
-all 1,000 SQuAD-dev questions tried; the band is a wider, principled margin.
+Top-10 lists equal bm25s' ("lucene" method) on the squad-open questions (tests/index).
 Queries are built from term objects, never through tantivy's query parser, so no user text can break
 its syntax (apostrophes, colons, brackets).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -37,21 +37,20 @@ _HEAP = 256_000_000
 # Terms are stored joined by two spaces, so that f" {t} " occurrences never overlap and
 # str.count gives a term's frequency without splitting the passage (3x faster re-scoring).
 _SEP = "  "
-_BAND = 0.125  # relative score band re-scored exactly (see BM25._candidates)
 # With deletions not yet merged away tantivy's df and average length still count deleted passages,
-# so its scores stray further from the exact ones: a wider band (a margin, not a bound) keeps the
-# exact top k inside the candidates after ordinary updates.
+# so its scores stray further from the exact ones: a 30% margin (not a bound) keeps the exact top k
+# among the re-scored hits after ordinary updates.
 _BAND_WITH_DELETES = 0.3
 _MAX_DEPTH = 20_000
 
 
 @register("retriever", "bm25")
 class BM25(Retriever):
-    """BM25 over tantivy; params ``k1`` (1.2), ``b`` (0.75) and ``min_depth`` (200)."""
+    """BM25 over tantivy; params ``k1`` (1.2), ``b`` (0.75) and ``min_depth`` (50)."""
 
     @classmethod
     def default_params(cls) -> dict:
-        return {"k1": 1.2, "b": 0.75, "min_depth": 200}
+        return {"k1": 1.2, "b": 0.75, "min_depth": 50}
 
     @staticmethod
     def _schema() -> tantivy.Schema:
@@ -137,41 +136,51 @@ class BM25(Retriever):
             return []
         schema = self._index.schema
         clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in qterms]
-        addrs = self._candidates(tantivy.Query.boolean_query(clauses), k)
-        if not addrs:
-            return []
-        pids = self._searcher.fast_field_values("pid", addrs)
-        lens = self._searcher.fast_field_values("len", addrs)
         weights = Counter(qterms)  # a repeated query term counts once per repetition, as in bm25s
         idf = {t: self._idf(t) for t in weights}
-        scored = [
-            (pid, self._score(self._searcher.doc(a)["body"][0], dl, weights, idf))
-            for a, pid, dl in zip(addrs, pids, lens, strict=True)
-        ]
-        scored.sort(key=lambda x: (-x[1], x[0]))
-        return scored[:k]
+        return self._rescore(tantivy.Query.boolean_query(clauses), k, weights, idf)
 
-    def _candidates(self, query: tantivy.Query, k: int) -> list:
-        """Every passage whose tantivy score lies within ``_BAND`` of the k-th best one.
+    def _ceiling(self) -> float:
+        """A factor f with exact score <= f * tantivy's score, for the stopping rule of _rescore.
 
-        Only those can be in the exact top k. tantivy rounds a length down to one of 256 values
-        (at most 1/8 below it), so its score S' of a passage lies in [S, S * (1 + q)] for the exact
-        score S and q <= 1/8 (measured here: 0 <= S'/S - 1 <= 0.106 over lengths 1-5,000 up to
-        10x the average). A passage outside the band has S < (1 - band) S'_k while the k-th has
-        S >= S'_k / (1 + q); band >= q / (1 + q) = 0.111 therefore suffices. Deepening until the
-        band is closed also takes in
-        every passage tied at the k-th score, so ties are broken by passage id, never by where
-        tantivy happened to put a passage (which depends on segment history).
+        tantivy rounds a length down to one of 256 values (at most 1/8 below it), which only raises
+        a term's weight, and multiplies BM25 by (k1 + 1) = 2.2; so with our k1, b equal to tantivy's
+        and no deleted passages counted in its df and average length, S <= S' / 2.2 exactly
+        (measured: 0 <= (S'/2.2)/S - 1 <= 0.106 over lengths 1-5,000, up to 10x the average). The
+        1e-6 covers tantivy's float32 scores. Otherwise the factor is a margin, not a bound.
         """
-        depth = max(3 * k, int(self.params["min_depth"]))
+        exact = not self._has_deletes and (self.params["k1"], self.params["b"]) == (1.2, 0.75)
+        return (1.0 + 1e-6) / 2.2 if exact else 1.0 / (2.2 * (1.0 - _BAND_WITH_DELETES))
+
+    def _rescore(self, query: tantivy.Query, k: int, weights: Counter, idf: dict[str, float]) -> list:
+        """The exact top k: re-score tantivy's hits best first until none left can enter.
+
+        A hit whose ceiling (see :meth:`_ceiling`) is below the k-th exact score cannot enter, nor can
+        any after it, so usually only a few more than k passages are re-scored. Hits tied with the
+        k-th are all re-scored, so ties are broken by passage id, never by where tantivy happened to
+        put a passage (which depends on segment history).
+        """
+        ceiling, depth = self._ceiling(), max(2 * k, int(self.params["min_depth"]))
+        best: list[tuple[float, int]] = []  # (-score, pid), sorted, at most k
+        seen: set[tuple[int, int]] = set()
         while True:
             hits = self._searcher.search(query, limit=depth, count=False).hits
-            if len(hits) <= k:
-                return [addr for _, addr in hits]
-            floor = hits[k - 1][0] * (1.0 - (_BAND_WITH_DELETES if self._has_deletes else _BAND))
-            if len(hits) < depth or hits[-1][0] < floor or depth >= _MAX_DEPTH:
-                return [addr for score, addr in hits if score >= floor]
-            depth *= 4
+            fresh = [(s, a) for s, a in hits if (a.segment_ord, a.doc) not in seen]
+            addrs = [a for _, a in fresh]
+            pids = self._searcher.fast_field_values("pid", addrs)
+            lens = self._searcher.fast_field_values("len", addrs)
+            for (approx, addr), pid, dl in zip(fresh, pids, lens, strict=True):
+                if len(best) == k and approx * ceiling < -best[-1][0]:
+                    break
+                seen.add((addr.segment_ord, addr.doc))
+                score = self._score(self._searcher.doc(addr)["body"][0], dl, weights, idf)
+                bisect.insort(best, (-score, pid))
+                del best[k:]
+            else:
+                if len(hits) == depth and depth < _MAX_DEPTH:
+                    depth *= 4
+                    continue
+            return [(pid, -neg) for neg, pid in best]
 
     def _score(self, body: str, dl: int, weights: Counter, idf: dict[str, float]) -> float:
         """Exact BM25 of one passage (its stored terms) for the query term weights."""
