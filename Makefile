@@ -20,4 +20,4 @@ test: install-test
 
 bench:
 	$(PIP) -e '.[test,bench]'
-	$(PY) bench/retrieval_speed.py
+	$(PY) bench/retrieval_speed.py --size 12k
