@@ -1,7 +1,13 @@
-"""Tokenize many texts on all cores: tokenization is the indexing bottleneck in pure Python."""
+"""Tokenize many texts on all cores: tokenization is the indexing bottleneck in pure Python.
+
+The worker processes are kept between calls (one pool per tokenizer configuration), so their
+stemming caches stay warm across the batches of one indexing run and no pool is started per batch.
+"""
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -11,6 +17,7 @@ from wenda.text.tokenize import Tokenizer, TokenizerConfig
 _worker_tokenizer: Tokenizer | None = None
 # Below this many texts the pool's start-up and pickling cost more than they save.
 _MIN_PARALLEL = 20_000
+_POOLS: dict[tuple[str, int], ProcessPoolExecutor] = {}
 
 
 def _init(config: dict) -> None:
@@ -23,6 +30,21 @@ def _run(texts: list[str]) -> list[list[str]]:
     return [_worker_tokenizer.tokens(t) for t in texts]
 
 
+def _pool(config: TokenizerConfig, workers: int) -> ProcessPoolExecutor:
+    key = (json.dumps(config.to_dict(), sort_keys=True), workers)
+    if key not in _POOLS:
+        _POOLS[key] = ProcessPoolExecutor(workers, initializer=_init, initargs=(config.to_dict(),))
+    return _POOLS[key]
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop the worker processes (also run at exit)."""
+    for pool in _POOLS.values():
+        pool.shutdown(cancel_futures=True)
+    _POOLS.clear()
+
+
 def tokenize_batch(tokenizer: Tokenizer, texts: Sequence[str], workers: int | None = None) -> list[list[str]]:
     """``[tokenizer.tokens(t) for t in texts]``, spread over ``workers`` processes for big batches."""
     workers = workers or int(os.environ.get("WENDA_WORKERS", os.cpu_count() or 1))
@@ -30,5 +52,4 @@ def tokenize_batch(tokenizer: Tokenizer, texts: Sequence[str], workers: int | No
         return [tokenizer.tokens(t) for t in texts]
     size = -(-len(texts) // (workers * 4))
     chunks = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(tokenizer.config.to_dict(),)) as pool:
-        return [toks for part in pool.map(_run, chunks) for toks in part]
+    return [toks for part in _pool(tokenizer.config, workers).map(_run, chunks) for toks in part]
