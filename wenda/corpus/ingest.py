@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wenda.corpus.loaders import iter_files, read_documents
+from wenda.corpus.loaders import iter_files, parse_documents, read_file
 from wenda.corpus.split import split_passages
 from wenda.corpus.store import Store, content_hash
 from wenda.errors import IngestError
@@ -110,14 +110,14 @@ class Ingestor:
             if known and known[1] == st.st_size and known[2] == st.st_mtime:
                 self.report.unchanged += 1
                 return
-            data = path.read_bytes() if st.st_size <= self.settings.max_bytes else b""
+            data = read_file(path, self.settings.max_bytes)  # read once: hashed, then parsed
             digest = content_hash(data)
-            if known and known[0] == digest and data:
+            if known and known[0] == digest:
                 with self.store.transaction():
                     self.store.touch_file(name, st.st_size, st.st_mtime)
                 self.report.unchanged += 1
                 return
-            docs, warnings = read_documents(path, self.settings.max_bytes)
+            docs, warnings = parse_documents(path, data)
         except (IngestError, OSError) as exc:
             self.report.failed.append((name, str(exc)))
             self.notify("failed", f"{name}: {exc}" if isinstance(exc, OSError) else str(exc))

@@ -91,11 +91,22 @@ def read_documents(path: Path, max_bytes: int) -> Loaded:
             text in it; the message is one line naming the file and the reason.
     """
     path = Path(path)
+    _loader(path)  # refuse an unsupported type before reading it
+    return parse_documents(path, read_file(path, max_bytes))
+
+
+def _loader(path: Path) -> Callable[[Path, bytes], Loaded]:
     suffix = path.suffix.lower()
     loader = _LOADERS.get(suffix)
     if loader is None:
         raise IngestError(f"{path}: unsupported file type {suffix or '(no extension)'}")
-    data = _read_bytes(path, max_bytes)
+    return loader
+
+
+def parse_documents(path: Path, data: bytes) -> Loaded:
+    """Documents from a file's bytes already read (see :func:`read_documents`)."""
+    path = Path(path)
+    loader = _loader(path)
     if not data.strip():
         raise IngestError(f"{path}: empty")
     docs, warnings = loader(path, data)
@@ -104,7 +115,7 @@ def read_documents(path: Path, max_bytes: int) -> Loaded:
     return docs, warnings
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def read_file(path: Path, max_bytes: int) -> bytes:
     """The file's bytes, after checking its size against the cap."""
     try:
         size = path.stat().st_size
