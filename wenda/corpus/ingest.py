@@ -71,11 +71,9 @@ class Ingestor:
     def add(self, paths: Iterable[Path], remove_missing: bool = True) -> IngestReport:
         """Index files and folders; with ``remove_missing``, forget stored files gone from the folders."""
         paths = [Path(p) for p in paths]
-        missing = [str(p) for p in paths if not p.exists()]
-        if missing:  # refuse before doing any work, rather than stop half-way
-            raise IngestError(f"no such file or folder: {', '.join(missing)}")
+        files = iter_files(paths)  # checks every path before any work is done
         seen: set[str] = set()
-        for path in iter_files(paths):
+        for path in files:
             seen.add(str(path))
             self._one(path)
         self._flush()

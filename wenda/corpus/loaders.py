@@ -40,18 +40,26 @@ def iter_files(paths: Iterable[Path], follow_symlinks: bool = False) -> Iterator
     sockets, pipes and the like are skipped.
 
     Raises:
-        IngestError: a path does not exist or is neither a file nor a folder.
+        IngestError: a path does not exist or is neither a file nor a folder; raised by this call,
+            before any file is yielded, so a caller never stops half-way through.
     """
-    seen: set[Path] = set()
-    for path in map(Path, paths):
+    paths = [Path(p) for p in paths]
+    for path in paths:
         if not path.exists():
             raise IngestError(f"{path}: no such file or folder")
-        if path.is_dir():
-            found = _walk(path.resolve(), follow_symlinks, {path.resolve()})
-        elif path.is_file():
-            found = iter([path.resolve()])
-        else:
+        if not (path.is_dir() or path.is_file()):
             raise IngestError(f"{path}: not a regular file or folder")
+    return _unique_files(paths, follow_symlinks)
+
+
+def _unique_files(paths: list[Path], follow_symlinks: bool) -> Iterator[Path]:
+    seen: set[Path] = set()
+    for path in paths:
+        found = (
+            _walk(path.resolve(), follow_symlinks, {path.resolve()})
+            if path.is_dir()
+            else iter([path.resolve()])
+        )
         for file in found:
             if file not in seen:
                 seen.add(file)
