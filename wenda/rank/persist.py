@@ -1,0 +1,100 @@
+"""A trained ranker on disk: a directory of ``config.json``, ``model.safetensors``, ``vocab.json``.
+
+``config.json`` holds ``{"type": "rank/<name>", "format": 1, "config": {...}, "tokenizer": {...}}``:
+the registered name (never an import path), the architecture config and the tokenizer settings the
+model was trained with, so a model loads and predicts without its training data (MatchZoo-py could
+not). Weights are safetensors: no pickle. Every file is written atomically, weights last but one and
+``config.json`` last, so a directory with a ``config.json`` is complete.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from wenda import registry
+from wenda.errors import WendaError
+from wenda.fileio import atomic_write_bytes, atomic_write_json, read_json
+from wenda.rank.base import Ranker
+from wenda.text import TokenizerConfig
+from wenda.text.vocab import Vocab, VocabError
+
+FORMAT = 1
+CONFIG, WEIGHTS, VOCAB = "config.json", "model.safetensors", "vocab.json"
+
+
+class ModelError(WendaError):
+    """A model directory that is missing, incomplete, corrupt or of another version."""
+
+
+def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The module's persistent tensors, contiguous and unshared (safetensors refuses shared storage)."""
+    return {k: v.detach().contiguous().clone() for k, v in module.state_dict().items()}
+
+
+def save_ranker(model: Ranker, tokenizer: TokenizerConfig, directory: Path) -> None:
+    """Write ``model`` (with its vocabulary and the tokenizer it expects) to ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.vocab.save(directory / VOCAB)
+    atomic_write_bytes(directory / WEIGHTS, save_safetensors(state_tensors(model)))
+    meta = {
+        "type": f"rank/{model.registered_name}",
+        "format": FORMAT,
+        "config": model.config.to_dict(),
+        "tokenizer": tokenizer.to_dict(),
+    }
+    atomic_write_json(directory / CONFIG, meta)
+
+
+def read_meta(directory: Path) -> dict:
+    """``config.json`` of a model directory, checked for type and format."""
+    directory = Path(directory)
+    if not (directory / CONFIG).exists():
+        raise ModelError(f"{directory} is not a wenda model directory (no {CONFIG})")
+    try:
+        meta = read_json(directory / CONFIG, "model config")
+    except WendaError as exc:
+        raise ModelError(str(exc)) from None
+    kind, _, name = str(meta.get("type", "")).partition("/")
+    if kind != "rank" or meta.get("format") != FORMAT:
+        raise ModelError(f"{directory}: type {meta.get('type')!r} format {meta.get('format')!r} is not a rank model of format {FORMAT}")
+    meta["name"] = name
+    return meta
+
+
+def load_model(directory: Path) -> tuple[Ranker, TokenizerConfig]:
+    """The network saved in ``directory`` (in eval mode) and its tokenizer settings.
+
+    Raises:
+        ModelError: the directory is missing a file, a file is corrupt, or the weights do not fit
+            the saved config.
+    """
+    directory = Path(directory)
+    meta = read_meta(directory)
+    try:
+        cls = registry.get("rank", meta["name"])
+        config = cls.Config.from_dict(meta["config"])
+        tokenizer = TokenizerConfig.from_dict(meta["tokenizer"])
+        vocab = Vocab.load(directory / VOCAB)
+    except (ValueError, TypeError, KeyError, VocabError) as exc:
+        raise ModelError(f"{directory}: {exc}") from None
+    model = cls(config, vocab)
+    try:
+        model.load_state_dict(_read_weights(directory / WEIGHTS))
+    except RuntimeError as exc:  # missing/unexpected keys or wrong shapes
+        raise ModelError(f"{directory}: the weights do not fit the saved config: {exc}") from None
+    return model.eval(), tokenizer
+
+
+def _read_weights(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_safetensors(path.read_bytes())
+    except FileNotFoundError:
+        raise ModelError(f"weights file {path} is missing") from None
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise ModelError(f"weights file {path} is corrupt: {exc}") from None
