@@ -8,7 +8,7 @@ install:
 	$(PIP) -e .
 
 install-test:
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,ml]'
 
 demo: install
 	$(PY) -m wenda index examples/docs --index .wenda-demo
@@ -19,5 +19,5 @@ test: install-test
 	$(PY) -m pytest
 
 bench:
-	$(PIP) -e '.[test,bench]'
+	$(PIP) -e '.[test,ml,bench]'
 	$(PY) bench/retrieval_speed.py --size 12k

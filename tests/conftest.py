@@ -37,3 +37,55 @@ def docs_dir(tmp_path: Path) -> Path:
     )
     (root / "yangtze.txt").write_text("长江是中国最长的河流，流经上海后注入东海。", encoding="utf-8")
     return root
+
+
+_QA = [
+    ("where is paris", ["paris is the capital of france", "tea grows on hills", "the cat sat"]),
+    ("what do cats eat", ["cats eat fish", "rivers run to the sea", "bread is baked"]),
+    ("who wrote hamlet", ["hamlet was written by shakespeare", "the sun is hot", "rain falls"]),
+    ("how tall is everest", ["everest is the tallest mountain", "ships sail", "birds fly south"]),
+    ("when did rome fall", ["rome fell in 476", "cheese is made of milk", "a long road"]),
+    ("what is tea", ["tea is a drink made from leaves", "cars need fuel", "snow is cold"]),
+]
+
+
+def _write_wikiqa(root: Path, split: str, questions: list, no_answer: int | None = None) -> None:
+    text, ref, filtered = [], [], []
+    for qi, (q, cands) in enumerate(questions, 1):
+        for si, c in enumerate(cands):
+            label = int(si == 0 and qi != no_answer)
+            text.append(f"{q} ?\t{c} .\t{label}")
+            ref.append(f"{qi} 0 {si} {label}")
+            if qi != no_answer:
+                filtered.append(ref[-1])
+    (root / f"WikiQA-{split}.txt").write_text("\n".join(text) + "\n")
+    (root / f"WikiQA-{split}.ref").write_text("\n".join(ref) + "\n")
+    if split != "train":
+        (root / f"WikiQA-{split}-filtered.ref").write_text("\n".join(filtered) + "\n")
+
+
+def _trecqa_block(tag: str, text: str) -> str:
+    tokens = text.split()
+    return f"<{tag}>\n" + "\t".join(tokens) + "\n" + "\t".join("X" * len(tokens)) + f"\n</{tag}>\n"
+
+
+@pytest.fixture
+def qa_data(tmp_path: Path, monkeypatch) -> Path:
+    """A tiny WikiQA and TrecQA in the official file formats, set as WENDA_DATA."""
+    root = tmp_path / "data"
+    wikiqa, trecqa = root / "wikiqa", root / "trecqa"
+    wikiqa.mkdir(parents=True)
+    trecqa.mkdir()
+    _write_wikiqa(wikiqa, "train", _QA)
+    _write_wikiqa(wikiqa, "dev", _QA[:3])
+    _write_wikiqa(wikiqa, "test", _QA[3:], no_answer=3)
+    for split, qs in (("TRAIN", _QA), ("DEV", _QA[:3])):
+        body = "".join(
+            f"<QApairs id='{i}'>\n" + _trecqa_block("question", q)
+            + "".join(_trecqa_block("positive" if j == 0 else "negative", c) for j, c in enumerate(cands))
+            + "</QApairs>\n"
+            for i, (q, cands) in enumerate(qs, 1)
+        )
+        (trecqa / f"{split}.xml").write_text(body)
+    monkeypatch.setenv("WENDA_DATA", str(root))
+    return root

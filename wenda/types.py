@@ -52,3 +52,27 @@ class Hit:
     def as_dict(self) -> dict:
         """A JSON-ready dict of this hit."""
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One text to be ranked for a query, with its relevance label (0 = not relevant)."""
+
+    id: str
+    text: str
+    label: int = 0
+
+
+@dataclass(frozen=True)
+class RankQuery:
+    """A query and its candidate texts: one answer-selection question (WikiQA, TrecQA) or one
+    query's retrieved passages."""
+
+    id: str
+    text: str
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def has_positive(self) -> bool:
+        """Whether some candidate is relevant."""
+        return any(c.label > 0 for c in self.candidates)

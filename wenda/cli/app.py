@@ -17,8 +17,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
-_COMMANDS = ("index", "search", "eval", "data")
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line, however long
+_COMMANDS = ("index", "search", "train", "eval", "data")
 
 
 def main() -> None:

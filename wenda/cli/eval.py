@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from wenda.cli.app import app, err
-from wenda.cli.common import JsonOpt
+from wenda.cli.common import JsonOpt, require_ml
 from wenda.config import settings
 
 eval_app = typer.Typer(help="Evaluate on standard benchmarks.", no_args_is_help=True)
@@ -58,4 +58,38 @@ def retrieval_cmd(
             f"{r['mrr']:.3f}",
             f"{r['ms_per_query']:.2f}",
         )
+    Console().print(table)
+
+
+@eval_app.command("ranker")
+def ranker_cmd(
+    model_dir: Path = typer.Argument(..., help="a trained ranker directory"),
+    dataset: str = typer.Option("wikiqa", "--dataset", "-d", help="wikiqa or trecqa"),
+    split: str = typer.Option("test", "--split", help="test or dev"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """MAP, MRR, NDCG@3, NDCG@5 on the filtered (standard) and full judgments of a split."""
+    require_ml()
+    from wenda.data.answer_selection import answer_selection
+    from wenda.eval.ranking import evaluate_scorer
+    from wenda.rank.reranker import load_ranker
+
+    try:
+        data = answer_selection(dataset)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    ranker = load_ranker(model_dir)
+    queries = data.load(split)
+    results = {}
+    for judged in ("filtered", "full"):
+        qrels = data.qrels(split, filtered=judged == "filtered")
+        results[judged] = {"queries": len(qrels), **evaluate_scorer(ranker, queries, qrels)}
+    if as_json:
+        typer.echo(json.dumps({"model": str(model_dir), "type": ranker.name, "dataset": dataset, "split": split, "results": results}))
+        return
+    table = Table(title=f"{ranker.name} on {dataset} {split}")
+    for col_name in ("judgments", "queries", "MAP", "MRR", "NDCG@3", "NDCG@5"):
+        table.add_column(col_name, justify="right")
+    for judged, r in results.items():
+        table.add_row(judged, str(r["queries"]), *(f"{r[m]:.4f}" for m in ("map", "mrr", "ndcg@3", "ndcg@5")))
     Console().print(table)

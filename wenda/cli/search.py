@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from wenda import pipeline
 from wenda.cli.app import app
 from wenda.cli.common import IndexOpt, JsonOpt
 from wenda.collection import Collection
@@ -34,11 +35,14 @@ def search_cmd(
     index: Path = IndexOpt,
     k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="number of passages"),
     retriever: str = typer.Option(None, "--retriever", "-r", help="bm25 (default) or tfidf"),
+    rerank: Path = typer.Option(None, "--rerank", help="a trained ranker directory: re-rank the top --depth hits"),
+    depth: int = typer.Option(50, "--depth", min=1, max=1000, help="hits re-ranked by --rerank"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Search the index and print the best passages."""
+    reranker = _load_reranker(rerank) if rerank else None
     with Collection.open(index) as col:
-        hits = col.search(query, k=k, retriever=retriever)
+        hits = pipeline.search(col, query, k=k, retriever=retriever, reranker=reranker, depth=depth)
         if as_json:
             typer.echo(json.dumps({"query": query, "hits": [h.as_dict() for h in hits]}, ensure_ascii=False))
             return
@@ -46,10 +50,19 @@ def search_cmd(
         if not hits:
             out.print("No passage matches.")
             return
-        tokenizer = col.retriever(hits[0].retriever).tokenizer
+        tokenizer = col.retriever(hits[0].retriever.split("+")[0]).tokenizer
         for h in hits:
             out.print(
                 f"[bold]{h.rank}.[/bold] {h.title}  [dim]{h.source} [{h.start}:{h.end}]  score {h.score:.3f}[/dim]"
             )
             out.print(highlight(h, query, tokenizer))
             out.print()
+
+
+def _load_reranker(directory: Path):
+    from wenda.cli.common import require_ml
+
+    require_ml()
+    from wenda.rank.reranker import load_ranker  # torch loads only when re-ranking is asked for
+
+    return load_ranker(directory)

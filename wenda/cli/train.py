@@ -1,0 +1,57 @@
+"""``wenda train ranker``: train a text-matching model on an answer-selection dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from wenda.cli.app import app, err
+from wenda.cli.common import JsonOpt, require_ml
+
+train_app = typer.Typer(help="Train models.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+def parse_settings(pairs: list[str]) -> dict:
+    """``["lr=0.01", "loss=hinge"]`` -> ``{"lr": 0.01, "loss": "hinge"}`` (values read as JSON when
+    they parse, else as strings)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"--set wants key=value, not {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+@train_app.command("ranker")
+def ranker_cmd(
+    model: str = typer.Option(..., "--model", "-m", help="a registered ranker (knrm, drmm, arci, ...)"),
+    dataset: str = typer.Option("wikiqa", "--dataset", "-d", help="wikiqa or trecqa"),
+    out: Path = typer.Option(..., "--out", "-o", help="model directory to write (resumes if interrupted)"),
+    set_: list[str] = typer.Option(None, "--set", help="model or training setting, key=value (repeatable)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Train on the dataset's train split, keep the epoch with the best dev MAP, save to --out."""
+    require_ml()
+    from wenda.train.ranking import train_ranker
+
+    settings = parse_settings(set_ or [])
+    try:
+        report = train_ranker(model, dataset, out, settings, progress=not quiet)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({k: report[k] for k in ("model", "dataset", "out", "best", "best_epoch", "epoch", "stopped", "seconds", "params")}))
+        return
+    err.print(
+        f"{model}: best dev {report['config']['metric']} {report['best']:.4f} at epoch {report['best_epoch']} "
+        f"of {report['epoch']} (stopped: {report['stopped']}; {report['seconds']:.0f} s; {report['params']:,} parameters)"
+    )
+    typer.echo(str(out))

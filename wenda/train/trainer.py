@@ -1,0 +1,168 @@
+"""The one trainer every model in wenda uses: epochs, Adam, clipping, early stopping on dev,
+seeding, time budget, progress bars and resumable checkpoints.
+
+What is trained is described by a :class:`Task` (batches, a loss, a dev evaluation, how to save the
+best model), as sentence-transformers passes the objective as a value: the trainer never looks at a
+model's name. Determinism: each epoch re-seeds torch and numpy from ``(seed, epoch)``, so a run
+resumed from the checkpoint of epoch e continues exactly as the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from wenda.errors import WendaError
+from wenda.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+# Settings that may change when a run is resumed: they decide when it ends, not what it computes.
+_RESUMABLE = {"epochs", "patience", "max_minutes"}
+
+
+class TrainingError(WendaError):
+    """A training run that cannot start or resume as asked."""
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (architecture settings live in each model's Config).
+
+    Attributes:
+        loss: ``pointwise``, ``hinge`` or ``softmax`` (see ``wenda.train.losses``).
+        negatives: sampled non-relevant texts per relevant one.
+        batch_size: groups (1 relevant + ``negatives``) per step.
+        epochs, lr, weight_decay, grad_clip: optimisation (Adam); ``grad_clip`` 0 disables clipping.
+        patience: stop after this many epochs without a better dev ``metric``.
+        metric: the dev metric that selects the saved model.
+        seed: seeds torch and numpy; threads: torch CPU threads.
+        max_minutes: stop after the epoch that crosses this budget (0 = no budget).
+        embeddings: ``glove`` (GloVe 6B 50d) or ``random``.
+        glove_words: the most frequent GloVe words added to the vocabulary beside the training words,
+            so texts seen only at prediction time still get pretrained vectors.
+    """
+
+    loss: str = "softmax"
+    negatives: int = 4
+    batch_size: int = 32
+    epochs: int = 20
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float = 10.0
+    patience: int = 5
+    metric: str = "map"
+    seed: int = 0
+    threads: int = 2
+    max_minutes: float = 10.0
+    embeddings: str = "glove"
+    glove_words: int = 50_000
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Rebuild from ``asdict``, rejecting unknown keys."""
+        names = {f.name for f in fields(cls)}
+        if unknown := set(data) - names:
+            raise ValueError(f"unknown training settings: {sorted(unknown)}; known: {sorted(names)}")
+        return cls(**data)
+
+
+class Task(Protocol):
+    """What the trainer trains: batches, their loss, the dev evaluation, the saving of the best."""
+
+    def batches(self, epoch: int, rng: np.random.Generator) -> Iterable[Any]: ...
+    def loss(self, model: torch.nn.Module, batch: Any) -> torch.Tensor: ...
+    def evaluate(self, model: torch.nn.Module) -> dict[str, float]: ...
+    def save(self, model: torch.nn.Module, directory: Path) -> None: ...
+
+
+class Trainer:
+    """Trains ``model`` on ``task`` into ``out`` (best model there; checkpoints in ``out/checkpoint``)."""
+
+    def __init__(self, model: torch.nn.Module, task: Task, config: TrainConfig, out: Path, progress: bool = True):
+        self.model, self.task, self.config, self.out = model, task, config, Path(out)
+        self.checkpoints = self.out / "checkpoint"
+        self.progress = progress
+        params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+
+    def fit(self) -> dict:
+        """Train until ``epochs``, ``patience`` or ``max_minutes`` ends it; returns the final state
+        (``history``, ``best``, ``best_epoch``, ``stopped``)."""
+        torch.set_num_threads(self.config.threads)
+        state = self._start()
+        while (reason := self._stop_reason(state)) is None:
+            self._epoch(state)
+        state["stopped"] = reason
+        return state
+
+    def _start(self) -> dict:
+        state = {"epoch": 0, "best": None, "best_epoch": None, "bad_epochs": 0, "history": [], "seconds": 0.0}
+        state["config"] = asdict(self.config)
+        if not has_checkpoint(self.checkpoints):
+            return state
+        resumed = load_checkpoint(self.checkpoints, self.model, self.optimizer)
+        changed = {k for k, v in resumed["config"].items() if state["config"].get(k) != v} - _RESUMABLE
+        if changed:
+            raise TrainingError(f"{self.checkpoints} was made with other settings ({sorted(changed)}); use another --out")
+        log.info("resuming from the checkpoint of epoch %d", resumed["epoch"])
+        return {**resumed, "config": state["config"]}
+
+    def _stop_reason(self, state: dict) -> str | None:
+        c = self.config
+        if state["epoch"] >= c.epochs:
+            return "epochs"
+        if state["bad_epochs"] >= c.patience:
+            return "patience"
+        if c.max_minutes and state["seconds"] >= 60 * c.max_minutes:
+            return "time budget"
+        return None
+
+    def _epoch(self, state: dict) -> None:
+        epoch = state["epoch"] + 1
+        started = time.perf_counter()
+        torch.manual_seed(self.config.seed * 100_003 + epoch)
+        losses = self._train_steps(list(self.task.batches(epoch, np.random.default_rng([self.config.seed, epoch]))), epoch)
+        self.model.eval()
+        with torch.inference_mode():
+            metrics = self.task.evaluate(self.model)
+        score = metrics[self.config.metric]
+        if state["best"] is None or score > state["best"]:
+            state.update(best=score, best_epoch=epoch, bad_epochs=0)
+            self.task.save(self.model, self.out)
+        else:
+            state["bad_epochs"] += 1
+        state["seconds"] += time.perf_counter() - started
+        state["epoch"] = epoch
+        state["history"].append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else 0.0, **metrics})
+        save_checkpoint(self.checkpoints, self.model, self.optimizer, state)
+        log.info("epoch %d: loss %.4f dev %s", epoch, state["history"][-1]["loss"], metrics)
+
+    def _train_steps(self, batches: list, epoch: int) -> list[float]:
+        self.model.train()
+        losses = []
+        with self._bar(len(batches), epoch) as (bar, task):
+            for batch in batches:
+                self.optimizer.zero_grad(set_to_none=True)
+                loss = self.task.loss(self.model, batch)
+                loss.backward()
+                if self.config.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+                self.optimizer.step()
+                losses.append(loss.item())
+                bar.update(task, advance=1, description=f"epoch {epoch} loss {np.mean(losses[-50:]):.4f}")
+        return losses
+
+    @contextmanager
+    def _bar(self, total: int, epoch: int):
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, disable=not self.progress, transient=True) as progress:
+            yield progress, progress.add_task(f"epoch {epoch}", total=total)
