@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Tests run tiny models: one torch thread is several times faster than contending for the cores
+# (set before anything imports torch; CLI subprocesses inherit it).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 
 DATA = Path(os.environ.get("WENDA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

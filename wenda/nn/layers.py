@@ -54,3 +54,9 @@ def masked_softmax(x: Tensor, mask: Tensor, dim: int) -> Tensor:
     """Softmax of ``x`` over ``dim`` with masked-out positions at 0 (all-masked rows give all 0)."""
     filled = x.masked_fill(~mask, torch.finfo(x.dtype).min)
     return torch.softmax(filled, dim) * mask.to(x.dtype)
+
+
+def state_tensors(module: torch.nn.Module) -> dict[str, Tensor]:
+    """The module's persistent tensors on the CPU, contiguous and unshared (safetensors refuses
+    shared storage), ready to save."""
+    return {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}

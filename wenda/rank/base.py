@@ -100,5 +100,6 @@ class Ranker(nn.Module):
         raise NotImplementedError
 
     def score(self, queries: Sequence[Sequence[str]], docs: Sequence[Sequence[str]]) -> Tensor:
-        """Featurize and score in one step: ``[B]``."""
-        return self(**self.featurize(queries, docs))
+        """Featurize and score in one step, on the model's device: ``[B]``."""
+        device = next(self.parameters()).device
+        return self(**{k: v.to(device) for k, v in self.featurize(queries, docs).items()})

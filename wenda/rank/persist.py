@@ -19,6 +19,7 @@ from safetensors.torch import save as save_safetensors
 from wenda import registry
 from wenda.errors import WendaError
 from wenda.fileio import atomic_write_bytes, atomic_write_json, read_json
+from wenda.nn import state_tensors
 from wenda.rank.base import Ranker
 from wenda.text import TokenizerConfig
 from wenda.text.vocab import Vocab, VocabError
@@ -29,11 +30,6 @@ CONFIG, WEIGHTS, VOCAB = "config.json", "model.safetensors", "vocab.json"
 
 class ModelError(WendaError):
     """A model directory that is missing, incomplete, corrupt or of another version."""
-
-
-def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The module's persistent tensors, contiguous and unshared (safetensors refuses shared storage)."""
-    return {k: v.detach().contiguous().clone() for k, v in module.state_dict().items()}
 
 
 def save_ranker(model: Ranker, tokenizer: TokenizerConfig, directory: Path) -> None:

@@ -18,6 +18,7 @@ from safetensors.torch import save as save_safetensors
 
 from wenda.errors import WendaError
 from wenda.fileio import atomic_write_bytes, atomic_write_json, read_json
+from wenda.nn import state_tensors
 
 FORMAT = 1
 
@@ -31,7 +32,7 @@ def _split_optimizer(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
     for index, slots in state["state"].items():
         for name, value in slots.items():
             if torch.is_tensor(value):
-                tensors[f"{index}.{name}"] = value.detach().contiguous().clone()
+                tensors[f"{index}.{name}"] = value.detach().cpu().contiguous().clone()
             else:
                 scalars[f"{index}.{name}"] = value
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
@@ -58,8 +59,7 @@ def save_checkpoint(root: Path, model: torch.nn.Module, optimizer: torch.optim.O
     root = Path(root)
     folder = _epoch_dir(root, state["epoch"])
     folder.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    atomic_write_bytes(folder / "model.safetensors", save_safetensors(weights))
+    atomic_write_bytes(folder / "model.safetensors", save_safetensors(state_tensors(model)))
     tensors, meta = _split_optimizer(optimizer.state_dict())
     atomic_write_bytes(folder / "optimizer.safetensors", save_safetensors(tensors))
     atomic_write_json(folder / "trainer.json", {"format": FORMAT, **state, "optimizer": meta})

@@ -156,6 +156,7 @@ def split_settings(model_name: str, settings: dict) -> tuple[dict, TrainConfig]:
 def train_ranker(model_name: str, dataset: str, out: Path, settings: dict | None = None, progress: bool = True) -> dict:
     """Train ``model_name`` on a named answer-selection dataset's train split, selecting on dev,
     into ``out``; also writes ``out/training.json`` (settings, history, seconds, parameter count).
+    ``settings`` apply over the model's recommended preset (``wenda.train.presets``).
 
     Returns:
         the trainer's final state plus ``params`` and ``out``.
@@ -164,8 +165,10 @@ def train_ranker(model_name: str, dataset: str, out: Path, settings: dict | None
     from wenda.fileio import atomic_write_json
     from wenda.train.trainer import Trainer
 
+    from wenda.train.presets import preset
+
     data = answer_selection(dataset)
-    overrides, config = split_settings(model_name, settings or {})
+    overrides, config = split_settings(model_name, {**preset(model_name), **(settings or {})})
     train, dev = data.load("train"), data.load("dev")
     model = build_ranker(model_name, train, config, overrides)
     task = RankingTask(train, dev, data.qrels("dev", filtered=True), config)

@@ -26,7 +26,7 @@ from wenda.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpo
 
 log = logging.getLogger(__name__)
 # Settings that may change when a run is resumed: they decide when it ends, not what it computes.
-_RESUMABLE = {"epochs", "patience", "max_minutes"}
+_RESUMABLE = {"epochs", "patience", "max_minutes", "device"}
 
 
 class TrainingError(WendaError):
@@ -46,6 +46,7 @@ class TrainConfig:
         metric: the dev metric that selects the saved model.
         seed: seeds torch and numpy; threads: torch CPU threads.
         max_minutes: stop after the epoch that crosses this budget (0 = no budget).
+        device: ``cpu`` or a torch device such as ``cuda``; results are saved for any device.
         embeddings: ``glove`` (GloVe 6B 50d) or ``random``.
         glove_words: the most frequent GloVe words added to the vocabulary beside the training words,
             so texts seen only at prediction time still get pretrained vectors.
@@ -65,6 +66,7 @@ class TrainConfig:
     max_minutes: float = 10.0
     embeddings: str = "glove"
     glove_words: int = 50_000
+    device: str = "cpu"
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
@@ -88,7 +90,7 @@ class Trainer:
     """Trains ``model`` on ``task`` into ``out`` (best model there; checkpoints in ``out/checkpoint``)."""
 
     def __init__(self, model: torch.nn.Module, task: Task, config: TrainConfig, out: Path, progress: bool = True):
-        self.model, self.task, self.config, self.out = model, task, config, Path(out)
+        self.model, self.task, self.config, self.out = model.to(config.device), task, config, Path(out)
         self.checkpoints = self.out / "checkpoint"
         self.progress = progress
         params = [p for p in model.parameters() if p.requires_grad]
