@@ -163,9 +163,8 @@ def train_ranker(model_name: str, dataset: str, out: Path, settings: dict | None
     """
     from wenda.data.answer_selection import answer_selection
     from wenda.fileio import atomic_write_json
-    from wenda.train.trainer import Trainer
-
     from wenda.train.presets import preset
+    from wenda.train.trainer import Trainer
 
     data = answer_selection(dataset)
     overrides, config = split_settings(model_name, {**preset(model_name), **(settings or {})})
