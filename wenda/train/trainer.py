@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wenda.errors import WendaError
@@ -166,5 +167,6 @@ class Trainer:
     @contextmanager
     def _bar(self, total: int, epoch: int):
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, disable=not self.progress, transient=True) as progress:
+        console = Console(stderr=True)  # stdout stays clean for --json and paths
+        with Progress(*columns, console=console, disable=not self.progress, transient=True) as progress:
             yield progress, progress.add_task(f"epoch {epoch}", total=total)
