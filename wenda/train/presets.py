@@ -12,17 +12,17 @@ from __future__ import annotations
 # sweep's dev figures are in BENCHMARKS.md. TrainConfig's defaults (softmax loss, lr 1e-3) apply
 # to anything not listed.
 PRESETS: dict[str, dict] = {
-    "anmm": {"lr": 0.03},
+    "anmm": {"hidden": 4, "loss": "hinge", "lr": 0.01},
     "arci": {"lr": 0.001},
     "arcii": {"lr": 0.01},
     "cdssm": {"lr": 0.01},
     "cntn": {"lr": 0.001},
     "conv_knrm": {"lr": 0.01},
-    "drmm": {"lr": 0.03},
+    "drmm": {"histogram": "ch", "lr": 0.03, "loss": "hinge"},
     "dssm": {"lr": 0.001},
     "knrm": {"lr": 0.01, "freeze_embeddings": True},
     "match_srnn": {"lr": 0.001},
-    "matchpyramid": {"lr": 0.01},
+    "matchpyramid": {"lr": 0.01, "matching": "dot"},
     "mvlstm": {"lr": 0.001},
 }
 
