@@ -12,7 +12,7 @@ from __future__ import annotations
 # sweep's dev figures are in BENCHMARKS.md. TrainConfig's defaults (softmax loss, lr 1e-3) apply
 # to anything not listed.
 PRESETS: dict[str, dict] = {
-    "anmm": {"hidden": 4, "loss": "hinge", "lr": 0.01},
+    "anmm": {"bins": 11, "hidden": 4, "loss": "hinge", "lr": 0.01},
     "arci": {"lr": 0.001},
     "arcii": {"lr": 0.01},
     "cdssm": {"lr": 0.01},
