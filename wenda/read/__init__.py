@@ -1,0 +1,1 @@
+"""The reading stage: extractive readers that find answer spans in passages, and span decoding."""
