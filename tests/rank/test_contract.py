@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 import wenda.rank  # noqa: E402  (registers every model)
 from wenda import registry  # noqa: E402
-from wenda.rank.persist import load_model, save_ranker  # noqa: E402
+from wenda.nn.modeldir import load_model, save_model  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
 from wenda.train.losses import softmax  # noqa: E402
 
@@ -87,8 +87,8 @@ def test_overfits_a_tiny_set(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_save_load_gives_identical_scores(name, tmp_path):
     model = _model(name, seed=3).eval()
-    save_ranker(model, wenda.rank.TOKENIZER, tmp_path / "m")
-    loaded, tokenizer = load_model(tmp_path / "m")
+    save_model(model, "rank", wenda.rank.TOKENIZER, tmp_path / "m")
+    loaded, tokenizer = load_model(tmp_path / "m", "rank")
     assert tokenizer == wenda.rank.TOKENIZER
     with torch.no_grad():
         assert torch.equal(_group_scores(model), _group_scores(loaded))

@@ -10,10 +10,10 @@ torch = pytest.importorskip("torch")
 
 import wenda  # noqa: E402
 from wenda.collection import Collection  # noqa: E402
+from wenda.nn.modeldir import ModelError, save_model  # noqa: E402
 from wenda.pipeline import search  # noqa: E402
 from wenda.rank import TOKENIZER  # noqa: E402
 from wenda.rank.knrm import KNRM, KNRMConfig  # noqa: E402
-from wenda.rank.persist import ModelError, save_ranker  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
 from wenda.types import Hit  # noqa: E402
 
@@ -23,7 +23,7 @@ def model_dir(tmp_path):
     torch.manual_seed(0)
     vocab = Vocab.build([["the", "seine", "flows", "through", "paris", "tea", "river"]], oov_buckets=8)
     model = KNRM(KNRMConfig(), vocab)
-    save_ranker(model, TOKENIZER, tmp_path / "m")
+    save_model(model, "rank", TOKENIZER, tmp_path / "m")
     return tmp_path / "m"
 
 

@@ -10,7 +10,7 @@ from pkgutil import iter_modules
 
 from wenda.rank.base import TOKENIZER, Ranker, RankerConfig
 
-_INFRASTRUCTURE = {"base", "persist", "reranker"}
+_INFRASTRUCTURE = {"base", "reranker"}
 MODELS = tuple(sorted(m.name for m in iter_modules(__path__) if m.name not in _INFRASTRUCTURE))
 for _name in MODELS:
     import_module(f"wenda.rank.{_name}")

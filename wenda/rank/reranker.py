@@ -60,9 +60,9 @@ def load_ranker(directory: str | Path, batch_size: int = 256) -> Reranker:
     """Load a trained ranker directory (``config.json``, ``model.safetensors``, ``vocab.json``).
 
     Raises:
-        wenda.rank.persist.ModelError: the directory is incomplete, corrupt or of another version.
+        wenda.nn.modeldir.ModelError: the directory is incomplete, corrupt or of another version.
     """
-    from wenda.rank.persist import load_model
+    from wenda.nn.modeldir import load_model
 
-    model, tokenizer = load_model(Path(directory))
+    model, tokenizer = load_model(Path(directory), "rank")
     return Reranker(model, tokenizer, batch_size)

@@ -17,8 +17,8 @@ import torch
 from wenda import registry
 from wenda.eval.metrics import Qrels
 from wenda.eval.ranking import evaluate_scores
+from wenda.nn.modeldir import save_model
 from wenda.rank.base import TOKENIZER, Ranker
-from wenda.rank.persist import save_ranker
 from wenda.text import Tokenizer, TokenizerConfig
 from wenda.text.vocab import Vocab
 from wenda.train.losses import get_loss
@@ -87,7 +87,7 @@ class RankingTask:
         return evaluate_scores(self.dev, scores, self.dev_qrels)
 
     def save(self, model: Ranker, directory: Path) -> None:
-        save_ranker(model, self.tokenizer, directory)
+        save_model(model, "rank", self.tokenizer, directory)
 
 
 def _cached_tokenizer(config: TokenizerConfig):

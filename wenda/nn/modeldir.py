@@ -1,6 +1,7 @@
-"""A trained ranker on disk: a directory of ``config.json``, ``model.safetensors``, ``vocab.json``.
+"""A trained model on disk, for every stage (rankers, readers): a directory of ``config.json``,
+``model.safetensors`` and ``vocab.json``.
 
-``config.json`` holds ``{"type": "rank/<name>", "format": 1, "config": {...}, "tokenizer": {...}}``:
+``config.json`` holds ``{"type": "<kind>/<name>", "format": 1, "config": {...}, "tokenizer": {...}}``:
 the registered name (never an import path), the architecture config and the tokenizer settings the
 model was trained with, so a model loads and predicts without its training data (MatchZoo-py could
 not). Weights are safetensors: no pickle. Every file is written atomically, weights last but one and
@@ -19,8 +20,7 @@ from safetensors.torch import save as save_safetensors
 from wenda import registry
 from wenda.errors import WendaError
 from wenda.fileio import atomic_write_bytes, atomic_write_json, read_json
-from wenda.nn import state_tensors
-from wenda.rank.base import Ranker
+from wenda.nn.layers import state_tensors
 from wenda.text import TokenizerConfig
 from wenda.text.vocab import Vocab, VocabError
 
@@ -32,14 +32,15 @@ class ModelError(WendaError):
     """A model directory that is missing, incomplete, corrupt or of another version."""
 
 
-def save_ranker(model: Ranker, tokenizer: TokenizerConfig, directory: Path) -> None:
-    """Write ``model`` (with its vocabulary and the tokenizer it expects) to ``directory``."""
+def save_model(model: torch.nn.Module, kind: str, tokenizer: TokenizerConfig, directory: Path) -> None:
+    """Write ``model`` (registered as ``kind/<its name>``; with its ``config``, its ``vocab`` and the
+    tokenizer it expects) to ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model.vocab.save(directory / VOCAB)
     atomic_write_bytes(directory / WEIGHTS, save_safetensors(state_tensors(model)))
     meta = {
-        "type": f"rank/{model.registered_name}",
+        "type": f"{kind}/{model.registered_name}",
         "format": FORMAT,
         "config": model.config.to_dict(),
         "tokenizer": tokenizer.to_dict(),
@@ -47,8 +48,8 @@ def save_ranker(model: Ranker, tokenizer: TokenizerConfig, directory: Path) -> N
     atomic_write_json(directory / CONFIG, meta)
 
 
-def read_meta(directory: Path) -> dict:
-    """``config.json`` of a model directory, checked for type and format."""
+def read_meta(directory: Path, kind: str) -> dict:
+    """``config.json`` of a model directory, checked for kind and format."""
     directory = Path(directory)
     if not (directory / CONFIG).exists():
         raise ModelError(f"{directory} is not a wenda model directory (no {CONFIG})")
@@ -56,24 +57,24 @@ def read_meta(directory: Path) -> dict:
         meta = read_json(directory / CONFIG, "model config")
     except WendaError as exc:
         raise ModelError(str(exc)) from None
-    kind, _, name = str(meta.get("type", "")).partition("/")
-    if kind != "rank" or meta.get("format") != FORMAT:
-        raise ModelError(f"{directory}: type {meta.get('type')!r} format {meta.get('format')!r} is not a rank model of format {FORMAT}")
+    found, _, name = str(meta.get("type", "")).partition("/")
+    if found != kind or meta.get("format") != FORMAT:
+        raise ModelError(f"{directory}: type {meta.get('type')!r} format {meta.get('format')!r} is not a {kind} model of format {FORMAT}")
     meta["name"] = name
     return meta
 
 
-def load_model(directory: Path) -> tuple[Ranker, TokenizerConfig]:
-    """The network saved in ``directory`` (in eval mode) and its tokenizer settings.
+def load_model(directory: Path, kind: str) -> tuple[torch.nn.Module, TokenizerConfig]:
+    """The ``kind`` network saved in ``directory`` (in eval mode) and its tokenizer settings.
 
     Raises:
         ModelError: the directory is missing a file, a file is corrupt, or the weights do not fit
             the saved config.
     """
     directory = Path(directory)
-    meta = read_meta(directory)
+    meta = read_meta(directory, kind)
     try:
-        cls = registry.get("rank", meta["name"])
+        cls = registry.get(kind, meta["name"])
         config = cls.Config.from_dict(meta["config"])
         tokenizer = TokenizerConfig.from_dict(meta["tokenizer"])
         vocab = Vocab.load(directory / VOCAB)
