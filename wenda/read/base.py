@@ -1,0 +1,186 @@
+"""The reading stage's base class: an extractive reader scoring every passage token as an answer
+start and end, plus an optional "no answer" logit, and the span loss that trains it.
+
+Every model subclasses :class:`Reader`, registers with ``@register("read", name)``, declares a
+dataclass ``Config`` (architecture only) and implements ``forward(**features) -> ReaderOutput``. The
+base builds the word embedding and turns token lists into tensors in :meth:`Reader.featurize`;
+models needing other inputs (DrQA's exact-match and term-frequency features) override that hook, so
+the trainer never branches on a model's name. Logits are raw: padding is excluded by the mask
+``passage != 0`` in :func:`span_loss` and in :func:`wenda.read.decode.decode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from wenda.nn import pad_ids
+from wenda.read.decode import Span, decode
+from wenda.text import TokenizerConfig
+from wenda.text.vocab import Vocab
+
+# Readers see every word (no stopwords, no stems: "who"/"when" matter and answers are quoted as
+# written); Chinese as single characters, so an answer span may start at any character.
+TOKENIZER = TokenizerConfig(stopwords=None, stemmer=None, cjk="char")
+
+
+@dataclass
+class ReaderConfig:
+    """Settings every reader shares; models extend this dataclass with their own fields.
+
+    Attributes:
+        embed_dim: word vector size (GloVe 6B gives 50; DrQA used 300d GloVe 840B).
+        max_question_len: question tokens kept. max_passage_len: passage tokens kept (answers past
+            it cannot be found). Batches are padded to their longest row, capped at these.
+        freeze_embeddings: keep the word vectors fixed.
+        no_answer: learn a "no answer here" logit (SQuAD 2.0-style unanswerable questions).
+    """
+
+    embed_dim: int = 50
+    max_question_len: int = 30
+    max_passage_len: int = 300
+    freeze_embeddings: bool = False
+    no_answer: bool = False
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ReaderConfig:
+        """Rebuild from :meth:`to_dict`, rejecting unknown keys (a typo must not pass silently)."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown {cls.__qualname__} settings: {sorted(unknown)}; known: {sorted(names)}")
+        return cls(**data)
+
+
+@dataclass
+class ReaderOutput:
+    """Raw logits: ``start``/``end`` ``[B, Lp]``; ``no_answer`` ``[B]`` (None unless the config asks).
+
+    ``no_answer`` competes with the start logits and, separately, with the end logits (see
+    :func:`span_loss`), so against a span score ``start[i] + end[j]`` it counts twice.
+    """
+
+    start: Tensor
+    end: Tensor
+    no_answer: Tensor | None = None
+
+
+def span_loss(output: ReaderOutput, mask: Tensor, starts: Tensor, ends: Tensor, has_answer: Tensor) -> Tensor:
+    """Mean cross-entropy of the gold start and gold end over the real passage positions.
+
+    With ``z_b`` the no-answer logit (if the model has one), ``s_b``/``e_b`` the start/end logits
+    restricted to ``mask``, and the target ``t_b = starts[b]`` (``u_b = ends[b]``) for an answerable
+    example or the extra class ``L`` (after the last position) for an unanswerable one::
+
+        loss = 1/B sum_b -[ log softmax([s_b; z_b])[t_b] + log softmax([e_b; z_b])[u_b] ]
+
+    so answerable examples also push ``z_b`` down (it is a competitor in both distributions) and
+    unanswerable ones push it up against every position. Without a no-answer logit the extra class
+    is absent and unanswerable examples are left out of the mean (a model that cannot abstain has
+    nothing to learn from them).
+
+    Args:
+        output: the reader's logits. mask: ``[B, L]`` True at real passage tokens.
+        starts, ends: ``[B]`` gold token positions (inclusive; ignored where ``has_answer`` is False).
+        has_answer: ``[B]`` bool.
+    """
+    length = output.start.shape[1]
+    floor = torch.finfo(output.start.dtype).min  # not -inf: an empty passage must not give NaN
+    start = output.start.masked_fill(~mask, floor)  # [B, L]
+    end = output.end.masked_fill(~mask, floor)  # [B, L]
+    has_answer = has_answer.bool()
+    starts = torch.where(has_answer, starts, torch.full_like(starts, length))  # [B]
+    ends = torch.where(has_answer, ends, torch.full_like(ends, length))  # [B]
+    if output.no_answer is not None:
+        z = output.no_answer[:, None]  # [B, 1]
+        start, end = torch.cat([start, z], 1), torch.cat([end, z], 1)  # [B, L + 1]
+        weight = torch.ones_like(starts, dtype=start.dtype)  # [B]
+    else:
+        starts, ends = starts.clamp_max(length - 1), ends.clamp_max(length - 1)
+        weight = has_answer.to(start.dtype)  # [B]
+    nll = F.cross_entropy(start, starts, reduction="none") + F.cross_entropy(end, ends, reduction="none")  # [B]
+    nll = torch.where(weight > 0, nll, torch.zeros_like(nll))  # a skipped row's dummy target may be inf
+    return (nll * weight).sum() / weight.sum().clamp_min(1.0)
+
+
+class Reader(nn.Module):
+    """Base class of the extractive readers (see the module docstring).
+
+    Attributes:
+        Config: the model's config dataclass.
+        uses_embeddings: build ``self.embedding`` (word ids -> vectors).
+    """
+
+    Config: ClassVar[type[ReaderConfig]] = ReaderConfig
+    uses_embeddings: ClassVar[bool] = True
+    registered_name: ClassVar[str] = "?"
+
+    def __init__(self, config: ReaderConfig, vocab: Vocab) -> None:
+        super().__init__()
+        if not isinstance(config, self.Config):
+            raise TypeError(f"{type(self).__name__} needs a {self.Config.__qualname__}, not {type(config).__name__}")
+        self.config = config
+        self.vocab = vocab
+        if self.uses_embeddings:
+            self.embedding = nn.Embedding(len(vocab), config.embed_dim, padding_idx=0)
+            self.embedding.weight.requires_grad_(not config.freeze_embeddings)
+
+    def set_embeddings(self, matrix: Tensor) -> None:
+        """Copy pretrained vectors (``[len(vocab), embed_dim]``) into the embedding table."""
+        if not self.uses_embeddings:
+            return
+        with torch.no_grad():
+            self.embedding.weight.copy_(torch.as_tensor(matrix))
+            self.embedding.weight[0].zero_()
+
+    def _pad(self, rows: Sequence[Sequence[str]], cap: int) -> Tensor:
+        length = max(1, min(cap, max((len(r) for r in rows), default=0)))
+        return pad_ids([self.vocab.encode(r) for r in rows], length)
+
+    def featurize(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> dict[str, Tensor]:
+        """Tensors for a batch of tokenized (question, passage) pairs: by default word ids
+        ``question`` ``[B, Lq]`` and ``passage`` ``[B, Lp]``, padded to the batch's longest row
+        (at least 1) and capped at the config's maxima (0 = padding)."""
+        return {
+            "question": self._pad(questions, self.config.max_question_len),
+            "passage": self._pad(passages, self.config.max_passage_len),
+        }
+
+    def forward(self, **features: Tensor) -> ReaderOutput:  # pragma: no cover - abstract
+        """Start/end logits ``[B, Lp]`` (and no-answer ``[B]``) for the batch :meth:`featurize` made."""
+        raise NotImplementedError
+
+    def logits(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> tuple[ReaderOutput, Tensor]:
+        """Featurize and run in one step, on the model's device: the output and the passage mask."""
+        device = next(self.parameters()).device
+        features = {k: v.to(device) for k, v in self.featurize(questions, passages).items()}
+        return self(**features), features["passage"] != 0
+
+    @torch.no_grad()
+    def read_tokens(
+        self, question_tokens: Sequence[str], passages_tokens: Sequence[Sequence[str]], max_answer_len: int = 15, top_k: int = 1
+    ) -> tuple[list[Span], float]:
+        """The ``top_k`` best answer spans for one question over its passages, and P(no answer).
+
+        All spans of all passages share one softmax (:func:`~wenda.read.decode.decode`). The
+        no-answer score is twice the *mean* of the passages' no-answer logits: twice because it
+        competed with start and end separately (:func:`span_loss`), so ``2 z`` is on the scale of
+        ``start[i] + end[j]``; the mean, not the max, because each passage was trained to abstain
+        on its own, and an off-topic passage saying "not here" with confidence must not veto an
+        answer another passage holds (with the max, retrieving more passages would only ever raise
+        P(no answer)). Token positions index the passage as truncated to ``max_passage_len``.
+        """
+        if not passages_tokens:
+            return [], 0.0
+        output, mask = self.logits([list(question_tokens)] * len(passages_tokens), passages_tokens)
+        no_answer = None if output.no_answer is None else 2 * output.no_answer.mean()
+        return decode(output.start, output.end, mask, max_answer_len, top_k, no_answer)
