@@ -50,6 +50,44 @@ _TRECQA_SHA = {
     "DEV": "87f6ed5818fcb885dc8e8206c83cce658d7187118d1e093d841629a08d9291bc",
     "TEST": "fb96ee795015c98299fe78f1e697eb9e74789b1db6b1bbc0203416dedc0c467f",
 }
+_SQUAD_SHIFTS = "https://raw.githubusercontent.com/modestyachts/squadshifts-website/master/datasets/"
+_SQUAD_SHIFTS_FILES = {
+    "amazon": (
+        "amazon_reviews_v1.0.json",
+        "9db7bdee84a91f0fb80b9e74f365042fbbb217cb8e0a7e73bb071245472589b6",
+    ),
+    "reddit": ("reddit_v1.0.json", "b4ac346dbf1816fdec80fdcf91d06a4b754fa51e47960fa8614a94f37ea42a4b"),
+    "new-wiki": ("new_wiki_v1.0.json", "1d50a0ca4cdab88d038b52ea8a2d0510af6038d7f41a0a256b9659237769d0ee"),
+    "nyt": ("nyt_v1.0.json", None),
+}
+_QED = (
+    "https://raw.githubusercontent.com/google-research-datasets/QED/2492920337122918bbfc7d12c1268b9af796c6cf/"
+)
+_COVID_QA = "https://raw.githubusercontent.com/deepset-ai/COVID-QA/fb2eb5e249618457e5359806601086c635c8eb8f/"
+_SUBJQA = (
+    "https://raw.githubusercontent.com/megagonlabs/SubjQA/6ea88c77802798b4a09a8218bd6bbde5b9cf4278/SubjQA/"
+)
+_SUBJQA_LICENCE = "that of each domain's source reviews (Amazon/UCSD, TripAdvisor/UIUC, Yelp)"
+_SUBJQA_SHA = {
+    ("books", "train"): None,
+    ("books", "dev"): "6a12aaae737a114ef9c314e32f3e6a29e12898e96b71564c6fd01f308b15c2c1",
+    ("books", "test"): "5ac44b2e7a7c2e20e5775d3b93e92bf545ec41ae99a9d2a1d622faae5c3fbc8e",
+    ("electronics", "train"): "ca2ecac934d2c4ac0dbf4294197bc21aac81a826f366c7317ed44492d58226aa",
+    ("electronics", "dev"): "5bd1bce209f04e9086eb977dedc335a4467b07069594e294a58b94bbf953c807",
+    ("electronics", "test"): "4629e2f6f081487b8b0a1dbbe41ba86230ba6d1bd93169d7cb277cd24fed62f9",
+    ("grocery", "train"): "7c2844510192f6ab2a21abf5b6c151707f92651a0a384062fba0a9a5fe346289",
+    ("grocery", "dev"): "c62a05e0b63e2f83455d09cf1cb7be1c1f110c11521f7516c45ae80939505afe",
+    ("grocery", "test"): "c2d7aa5d7f873a5bb8608ba3b92d51350cd786f2bf328858eee58e56b8b38371",
+    ("movies", "train"): None,
+    ("movies", "dev"): "28761153824786ae1787945d19f65625f956f05944bd49bbc3895c9254b04622",
+    ("movies", "test"): "86791a0772c5b12ee458bb83ebc9134626d6843363ce09c96085748a97da090b",
+    ("restaurants", "train"): "7506913c9242ac9b82b104ba4ea5a4e43f07bb1cc80b89b0e2dd67b5d90a2049",
+    ("restaurants", "dev"): "bf4d2a835097c0bd91897b80748282ea7e37e19544145b377badcf90f61127fe",
+    ("restaurants", "test"): "529facdc981457f3689c909addb9171eba68bde922b9485f40d3e38b370e92fa",
+    ("tripadvisor", "train"): "b9fecc36541759f2a0fee609e2a0f1d77837a592d552fc18daede90c03f6d060",
+    ("tripadvisor", "dev"): "031439cc10c0e5e3aed82fb0432b8e659eb9ac33bbf0520b992b58580631f718",
+    ("tripadvisor", "test"): "f60b8a59ee04a2c934ecb6dc45d3c34cea0091ea205847e13e1f6ee364e6504d",
+}
 _WIKIQA_FILES = [f"WikiQA-{s}.{e}" for s in ("train", "dev", "test") for e in ("txt", "ref")] + [
     "WikiQA-dev-filtered.ref",
     "WikiQA-test-filtered.ref",
@@ -102,6 +140,48 @@ SOURCES: dict[str, Source] = {
         f"trecqa-{split.lower()}": Source(_TRECQA + f"{split}.xml", f"trecqa/{split}.xml", sha, licence="none stated")
         for split, sha in _TRECQA_SHA.items()
     },
+    # Span-annotated reader training sets (wenda.data.reading_train), from their official releases.
+    **{
+        f"squad-shifts-{name}": Source(
+            _SQUAD_SHIFTS + file, f"squad-shifts/{file}", sha, licence="none stated"
+        )
+        for name, (file, sha) in _SQUAD_SHIFTS_FILES.items()
+    },
+    "tydiqa-goldp-train": Source(
+        "https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-train.json",
+        "tydiqa/tydiqa-goldp-v1.1-train.json",
+        licence="Apache-2.0 (per the Hugging Face card)",
+    ),
+    "mlqa-en-dev": Source(
+        "https://dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip",
+        "mlqa-en-dev/dev-context-en-question-en.json",
+        member="MLQA_V1/dev/dev-context-en-question-en.json",
+        licence="CC BY-SA 3.0",
+    ),
+    "qed-dev": Source(
+        _QED + "qed-dev.jsonlines",
+        "qed-dev/qed-dev.jsonlines",
+        "2ea322b71a333023380c3954083b81af2d5670c8ac47ddec58c843233895c429",
+        licence="CC BY-SA 3.0 (Wikipedia text)",
+    ),
+    **{
+        f"subjqa-{domain}-{split}": Source(
+            f"{_SUBJQA}{domain}/splits/{split}.csv",
+            f"subjqa/{domain}_{split}.csv",
+            sha,
+            licence=_SUBJQA_LICENCE,
+        )
+        for (domain, split), sha in _SUBJQA_SHA.items()
+    },
+    "covid-qa-200423": Source(
+        _COVID_QA + "data/question-answering/200423_covidQA.json",
+        "covid-qa/200423_covidQA.json",
+        "ab310b4e39f726e087c8fa3d1787c73771dacddc584977204ebe3cc889ee1264",
+        licence="Apache-2.0",
+    ),
+    "covid-qa": Source(
+        _COVID_QA + "data/question-answering/COVID-QA.json", "covid-qa/COVID-QA.json", licence="Apache-2.0"
+    ),
 }
 
 

@@ -11,15 +11,14 @@ preprocessors, sentence-transformers' ``tokenize``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 
-import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from wenda.nn import pad_ids
+from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.text import TokenizerConfig
-from wenda.text.vocab import Vocab
 
 # Neural matchers see every word as written (lowercased): no stemming, no stopword removal, since
 # function words carry meaning in questions ("who", "when") and GloVe has no stems.
@@ -27,7 +26,7 @@ TOKENIZER = TokenizerConfig(stopwords=None, stemmer=None)
 
 
 @dataclass
-class RankerConfig:
+class RankerConfig(ConfigBase):
     """Settings every ranker shares; models extend this dataclass with their own fields.
 
     Attributes:
@@ -42,21 +41,8 @@ class RankerConfig:
     max_doc_len: int = 40
     freeze_embeddings: bool = False
 
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> RankerConfig:
-        """Rebuild from :meth:`to_dict`, rejecting unknown keys (a typo must not pass silently)."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise ValueError(f"unknown {cls.__qualname__} settings: {sorted(unknown)}; known: {sorted(names)}")
-        return cls(**data)
-
-
-class Ranker(nn.Module):
+class Ranker(NeuralModel):
     """Base class of the text-matching models (see the module docstring).
 
     Attributes:
@@ -66,26 +52,6 @@ class Ranker(nn.Module):
     """
 
     Config: ClassVar[type[RankerConfig]] = RankerConfig
-    uses_embeddings: ClassVar[bool] = True
-    registered_name: ClassVar[str] = "?"
-
-    def __init__(self, config: RankerConfig, vocab: Vocab) -> None:
-        super().__init__()
-        if not isinstance(config, self.Config):
-            raise TypeError(f"{type(self).__name__} needs a {self.Config.__qualname__}, not {type(config).__name__}")
-        self.config = config
-        self.vocab = vocab
-        if self.uses_embeddings:
-            self.embedding = nn.Embedding(len(vocab), config.embed_dim, padding_idx=0)
-            self.embedding.weight.requires_grad_(not config.freeze_embeddings)
-
-    def set_embeddings(self, matrix: Tensor) -> None:
-        """Copy pretrained vectors (``[len(vocab), embed_dim]``) into the embedding table."""
-        if not self.uses_embeddings:
-            return
-        with torch.no_grad():
-            self.embedding.weight.copy_(torch.as_tensor(matrix))
-            self.embedding.weight[0].zero_()
 
     def featurize(self, queries: Sequence[Sequence[str]], docs: Sequence[Sequence[str]]) -> dict[str, Tensor]:
         """Tensors for a batch of tokenized (query, text) pairs: by default padded word ids,
@@ -101,5 +67,4 @@ class Ranker(nn.Module):
 
     def score(self, queries: Sequence[Sequence[str]], docs: Sequence[Sequence[str]]) -> Tensor:
         """Featurize and score in one step, on the model's device: ``[B]``."""
-        device = next(self.parameters()).device
-        return self(**{k: v.to(device) for k, v in self.featurize(queries, docs).items()})
+        return self(**{k: v.to(self.device) for k, v in self.featurize(queries, docs).items()})

@@ -5,14 +5,9 @@ itself on import; importing the package imports them all, so ``registry.availabl
 every model without a hand-kept list to forget.
 """
 
-from importlib import import_module
-from pkgutil import iter_modules
-
+from wenda.nn.model import import_models
 from wenda.read.base import TOKENIZER, Reader, ReaderConfig, ReaderOutput, span_loss
 
-_INFRASTRUCTURE = {"base", "decode"}
-MODELS = tuple(sorted(m.name for m in iter_modules(__path__) if m.name not in _INFRASTRUCTURE))
-for _name in MODELS:
-    import_module(f"wenda.read.{_name}")
+MODELS = import_models(__name__, __path__, {"base", "decode"})
 
 __all__ = ["MODELS", "TOKENIZER", "Reader", "ReaderConfig", "ReaderOutput", "span_loss"]

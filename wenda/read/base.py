@@ -12,17 +12,17 @@ the trainer never branches on a model's name. Logits are raw: padding is exclude
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from wenda.nn import pad_ids
+from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.read.decode import Span, decode
 from wenda.text import TokenizerConfig
-from wenda.text.vocab import Vocab
 
 # Readers see every word (no stopwords, no stems: "who"/"when" matter and answers are quoted as
 # written); Chinese as single characters, so an answer span may start at any character.
@@ -30,7 +30,7 @@ TOKENIZER = TokenizerConfig(stopwords=None, stemmer=None, cjk="char")
 
 
 @dataclass
-class ReaderConfig:
+class ReaderConfig(ConfigBase):
     """Settings every reader shares; models extend this dataclass with their own fields.
 
     Attributes:
@@ -46,19 +46,6 @@ class ReaderConfig:
     max_passage_len: int = 300
     freeze_embeddings: bool = False
     no_answer: bool = False
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ReaderConfig:
-        """Rebuild from :meth:`to_dict`, rejecting unknown keys (a typo must not pass silently)."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise ValueError(f"unknown {cls.__qualname__} settings: {sorted(unknown)}; known: {sorted(names)}")
-        return cls(**data)
 
 
 @dataclass
@@ -112,7 +99,7 @@ def span_loss(output: ReaderOutput, mask: Tensor, starts: Tensor, ends: Tensor, 
     return (nll * weight).sum() / weight.sum().clamp_min(1.0)
 
 
-class Reader(nn.Module):
+class Reader(NeuralModel):
     """Base class of the extractive readers (see the module docstring).
 
     Attributes:
@@ -121,26 +108,6 @@ class Reader(nn.Module):
     """
 
     Config: ClassVar[type[ReaderConfig]] = ReaderConfig
-    uses_embeddings: ClassVar[bool] = True
-    registered_name: ClassVar[str] = "?"
-
-    def __init__(self, config: ReaderConfig, vocab: Vocab) -> None:
-        super().__init__()
-        if not isinstance(config, self.Config):
-            raise TypeError(f"{type(self).__name__} needs a {self.Config.__qualname__}, not {type(config).__name__}")
-        self.config = config
-        self.vocab = vocab
-        if self.uses_embeddings:
-            self.embedding = nn.Embedding(len(vocab), config.embed_dim, padding_idx=0)
-            self.embedding.weight.requires_grad_(not config.freeze_embeddings)
-
-    def set_embeddings(self, matrix: Tensor) -> None:
-        """Copy pretrained vectors (``[len(vocab), embed_dim]``) into the embedding table."""
-        if not self.uses_embeddings:
-            return
-        with torch.no_grad():
-            self.embedding.weight.copy_(torch.as_tensor(matrix))
-            self.embedding.weight[0].zero_()
 
     def _pad(self, rows: Sequence[Sequence[str]], cap: int) -> Tensor:
         length = max(1, min(cap, max((len(r) for r in rows), default=0)))
@@ -161,8 +128,7 @@ class Reader(nn.Module):
 
     def logits(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> tuple[ReaderOutput, Tensor]:
         """Featurize and run in one step, on the model's device: the output and the passage mask."""
-        device = next(self.parameters()).device
-        features = {k: v.to(device) for k, v in self.featurize(questions, passages).items()}
+        features = {k: v.to(self.device) for k, v in self.featurize(questions, passages).items()}
         return self(**features), features["passage"] != 0
 
     @torch.no_grad()

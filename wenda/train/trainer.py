@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wenda.errors import WendaError
+from wenda.nn.model import ConfigBase
 from wenda.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class TrainingError(WendaError):
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(ConfigBase):
     """Training settings (architecture settings live in each model's Config).
 
     Attributes:
@@ -68,14 +69,6 @@ class TrainConfig:
     embeddings: str = "glove"
     glove_words: int = 50_000
     device: str = "cpu"
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        """Rebuild from ``asdict``, rejecting unknown keys."""
-        names = {f.name for f in fields(cls)}
-        if unknown := set(data) - names:
-            raise ValueError(f"unknown training settings: {sorted(unknown)}; known: {sorted(names)}")
-        return cls(**data)
 
 
 class Task(Protocol):

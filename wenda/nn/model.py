@@ -1,0 +1,76 @@
+"""What every neural model in wenda shares, whatever its stage: a config dataclass that round-trips
+through JSON, a word-embedding table over a :class:`~wenda.text.vocab.Vocab`, and the discovery of a
+stage's model modules. The stage bases (``wenda.rank.base.Ranker``, ``wenda.read.base.Reader``) add
+their inputs and outputs on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from importlib import import_module
+from pkgutil import iter_modules
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from wenda.text.vocab import Vocab
+
+
+@dataclass
+class ConfigBase:
+    """A settings dataclass that saves as a JSON object and refuses unknown keys on load."""
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Rebuild from :meth:`to_dict`, rejecting unknown keys (a typo must not pass silently)."""
+        names = {f.name for f in fields(cls)}
+        if unknown := set(data) - names:
+            raise ValueError(f"unknown {cls.__qualname__} settings: {sorted(unknown)}; known: {sorted(names)}")
+        return cls(**data)
+
+
+class NeuralModel(nn.Module):
+    """A registered network with a ``Config`` and, unless ``uses_embeddings`` is False, a word
+    embedding ``self.embedding`` (id 0 is padding; ``freeze_embeddings`` in the config fixes it)."""
+
+    Config: ClassVar[type] = ConfigBase
+    uses_embeddings: ClassVar[bool] = True
+    registered_name: ClassVar[str] = "?"
+
+    def __init__(self, config, vocab: Vocab) -> None:
+        super().__init__()
+        if not isinstance(config, self.Config):
+            raise TypeError(f"{type(self).__name__} needs a {self.Config.__qualname__}, not {type(config).__name__}")
+        self.config = config
+        self.vocab = vocab
+        if self.uses_embeddings:
+            self.embedding = nn.Embedding(len(vocab), config.embed_dim, padding_idx=0)
+            self.embedding.weight.requires_grad_(not config.freeze_embeddings)
+
+    def set_embeddings(self, matrix: Tensor) -> None:
+        """Copy pretrained vectors (``[len(vocab), embed_dim]``) into the embedding table."""
+        if not self.uses_embeddings:
+            return
+        with torch.no_grad():
+            self.embedding.weight.copy_(torch.as_tensor(matrix))
+            self.embedding.weight[0].zero_()
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model's parameters are."""
+        return next(self.parameters()).device
+
+
+def import_models(package: str, path: Iterable[str], infrastructure: set[str]) -> tuple[str, ...]:
+    """Import every module of a stage package except its infrastructure (each model module registers
+    itself on import), so ``registry.available(stage)`` needs no hand-kept list. Returns their names."""
+    names = tuple(sorted(m.name for m in iter_modules(path) if m.name not in infrastructure))
+    for name in names:
+        import_module(f"{package}.{name}")
+    return names
