@@ -185,11 +185,13 @@ def load_data(quick: bool) -> dict:
 
 def run_wenda(model_name: str, data: dict, args, out: Path) -> dict:
     """Train as ``train_ranker`` does, timing the training part of each epoch; test once."""
+    import wenda.rank  # noqa: F401  (registers every model)
     from wenda.eval.ranking import evaluate_scorer
     from wenda.rank.reranker import load_ranker
     from wenda.train import trainer as trainer_module
     from wenda.train.presets import preset
-    from wenda.train.ranking import RankingTask, build_ranker, split_settings
+    from wenda.train.ranking import RankingTask, build_ranker
+    from wenda.train.setup import split_settings
 
     settings = {
         **preset(model_name),
@@ -199,7 +201,7 @@ def run_wenda(model_name: str, data: dict, args, out: Path) -> dict:
         "patience": args.patience or args.epochs,
         "max_minutes": 0,
     }
-    overrides, config = split_settings(model_name, settings)
+    overrides, config = split_settings("rank", model_name, settings)
     shutil.rmtree(out, ignore_errors=True)
     seed_everything(args.seed)
     model = build_ranker(model_name, data["train"], config, overrides)

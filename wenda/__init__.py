@@ -14,6 +14,7 @@ _LAZY = {
     "Collection": "wenda.collection",
     "load_ranker": "wenda.rank.reranker",
     "Reranker": "wenda.rank.reranker",
+    "load_reader": "wenda.read.answer",
 }
 
 

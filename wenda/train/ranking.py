@@ -14,14 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wenda import registry
 from wenda.eval.metrics import Qrels
 from wenda.eval.ranking import evaluate_scores
 from wenda.nn.modeldir import save_model
 from wenda.rank.base import TOKENIZER, Ranker
 from wenda.text import Tokenizer, TokenizerConfig
-from wenda.text.vocab import Vocab
 from wenda.train.losses import get_loss
+from wenda.train.setup import build_model, split_settings
 from wenda.train.trainer import TrainConfig
 from wenda.types import RankQuery
 
@@ -105,52 +104,13 @@ def build_ranker(
     name: str, train: Sequence[RankQuery], config: TrainConfig, overrides: dict | None = None,
     tokenizer: TokenizerConfig = TOKENIZER,
 ) -> Ranker:
-    """A fresh ranker ``name`` with a vocabulary of the training texts (plus GloVe's most frequent
-    words) and, for ``embeddings="glove"``, GloVe 6B 50d vectors.
-
-    Raises:
-        ValueError: unknown model, setting or embeddings choice.
-        wenda.text.vectors.VectorsMissing: GloVe asked for but not installed.
-    """
+    """A fresh ranker ``name`` over the vocabulary of the training texts (see
+    :func:`wenda.train.setup.build_model`)."""
     import wenda.rank  # noqa: F401  (registers every model)
 
-    cls = registry.get("rank", name)
-    model_config = cls.Config.from_dict({**cls.Config().to_dict(), **(overrides or {})})
     tok = Tokenizer(tokenizer)
     texts = (tok.tokens(t) for q in train for t in (q.text, *(c.text for c in q.candidates)))
-    if config.embeddings not in ("glove", "random"):
-        raise ValueError(f"embeddings must be 'glove' or 'random', not {config.embeddings!r}")
-    extra: Sequence[str] = ()
-    if config.embeddings == "glove" and cls.uses_embeddings:
-        from wenda.text.vectors import glove_words
-
-        extra = glove_words()[: config.glove_words]
-    vocab = Vocab.build(texts, extra_words=extra)
-    torch.manual_seed(config.seed)
-    model = cls(model_config, vocab)
-    if config.embeddings == "glove" and cls.uses_embeddings:
-        from wenda.text.vectors import embedding_matrix
-
-        model.set_embeddings(torch.from_numpy(embedding_matrix(vocab, model_config.embed_dim, config.seed)[0]))
-    return model
-
-
-def split_settings(model_name: str, settings: dict) -> tuple[dict, TrainConfig]:
-    """Route ``key=value`` settings to the model's Config or to :class:`TrainConfig` by name.
-
-    Raises:
-        ValueError: a key that neither knows.
-    """
-    import wenda.rank  # noqa: F401
-
-    model_fields = set(registry.get("rank", model_name).Config().to_dict())
-    train_fields = set(TrainConfig.__dataclass_fields__)
-    if unknown := set(settings) - model_fields - train_fields:
-        raise ValueError(
-            f"unknown settings {sorted(unknown)}; {model_name} has {sorted(model_fields)}, training has {sorted(train_fields)}"
-        )
-    model = {k: v for k, v in settings.items() if k in model_fields}
-    return model, TrainConfig.from_dict({k: v for k, v in settings.items() if k in train_fields})
+    return build_model("rank", name, texts, config, overrides)
 
 
 def train_ranker(model_name: str, dataset: str, out: Path, settings: dict | None = None, progress: bool = True) -> dict:
@@ -161,13 +121,14 @@ def train_ranker(model_name: str, dataset: str, out: Path, settings: dict | None
     Returns:
         the trainer's final state plus ``params`` and ``out``.
     """
+    import wenda.rank  # noqa: F401  (registers every model)
     from wenda.data.answer_selection import answer_selection
     from wenda.fileio import atomic_write_json
     from wenda.train.presets import preset
     from wenda.train.trainer import Trainer
 
     data = answer_selection(dataset)
-    overrides, config = split_settings(model_name, {**preset(model_name), **(settings or {})})
+    overrides, config = split_settings("rank", model_name, {**preset(model_name), **(settings or {})})
     train, dev = data.load("train"), data.load("dev")
     model = build_ranker(model_name, train, config, overrides)
     task = RankingTask(train, dev, data.qrels("dev", filtered=True), config)

@@ -1,0 +1,86 @@
+"""A trained reader ready to serve: text in, answers with character offsets out.
+
+Passages longer than the model's ``max_passage_len`` tokens are read as overlapping windows (half a
+window of overlap), all windows of all passages sharing one softmax (``wenda.read.decode``), and
+each answer is mapped back to the exact substring of the passage it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from wenda.read.base import Reader
+from wenda.read.decode import char_span
+from wenda.text import Tokenizer, TokenizerConfig
+
+Window = tuple[int, list[str], list[tuple[int, int]]]  # passage index, tokens, char offsets
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extracted answer: ``passages[passage][start:end] == text``; ``prob`` shares one scale with
+    every other answer to the same question and with ``no_answer``."""
+
+    text: str
+    passage: int
+    start: int
+    end: int
+    prob: float
+    no_answer: float
+
+
+def windows(tokens: list[tuple[str, int, int]], length: int, passage: int) -> list[Window]:
+    """Overlapping windows of ``length`` tokens with a stride of half a window (at least one)."""
+    stride = max(1, length // 2)
+    out = []
+    for begin in range(0, max(1, len(tokens) - length + stride), stride):
+        chunk = tokens[begin : begin + length]
+        out.append((passage, [t for t, _, _ in chunk], [(b, e) for _, b, e in chunk]))
+        if begin + length >= len(tokens):
+            break
+    return out
+
+
+class ReaderService:
+    """Answers questions from passages with a trained :class:`~wenda.read.base.Reader`."""
+
+    def __init__(self, model: Reader, tokenizer: TokenizerConfig, max_answer_len: int = 15) -> None:
+        self.model = model.eval()
+        self.tokenizer = Tokenizer(tokenizer)
+        self.max_answer_len = max_answer_len
+
+    @property
+    def name(self) -> str:
+        """The model's registered name."""
+        return self.model.registered_name
+
+    def read(self, question: str, passages: Sequence[str], top_k: int = 1) -> list[Answer]:
+        """The ``top_k`` best answers to ``question`` in ``passages`` (best first)."""
+        chunks = [w for i, p in enumerate(passages) for w in windows(self.tokenizer.spans(p), self.model.config.max_passage_len, i)]
+        chunks = [c for c in chunks if c[1]]
+        if not chunks:
+            return []
+        with torch.inference_mode():
+            spans, p_none = self.model.read_tokens(self.tokenizer.tokens(question), [c[1] for c in chunks], self.max_answer_len, top_k)
+        answers = []
+        for s in spans:
+            passage, _, offsets = chunks[s.passage]
+            begin, stop = char_span(offsets, s.start, s.end)
+            answers.append(Answer(passages[passage][begin:stop], passage, begin, stop, s.prob, p_none))
+        return answers
+
+
+def load_reader(directory: str | Path, max_answer_len: int = 15) -> ReaderService:
+    """Load a trained reader directory (``config.json``, ``model.safetensors``, ``vocab.json``).
+
+    Raises:
+        wenda.nn.modeldir.ModelError: the directory is incomplete, corrupt or of another version.
+    """
+    from wenda.nn.modeldir import load_model
+
+    model, tokenizer = load_model(Path(directory), "read")
+    return ReaderService(model, tokenizer, max_answer_len)
