@@ -93,3 +93,40 @@ def ranker_cmd(
     for judged, r in results.items():
         table.add_row(judged, str(r["queries"]), *(f"{r[m]:.4f}" for m in ("map", "mrr", "ndcg@3", "ndcg@5")))
     Console().print(table)
+
+
+READER_DATASETS = {"squad-v1.1-dev": "squad-dev/squad-v1.1-dev.json"}
+
+
+@eval_app.command("reader")
+def reader_cmd(
+    model_dir: Path = typer.Argument(..., help="a trained reader directory"),
+    dataset: str = typer.Option("squad-v1.1-dev", "--dataset", "-d", help=", ".join(READER_DATASETS)),
+    limit: int = typer.Option(0, "--limit", min=0, help="read only the first N questions (0: all; scored over those)"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Official SQuAD exact match and F1 of the reader's best answer in each question's paragraph."""
+    require_ml()
+    from wenda.data import load_squad, require
+    from wenda.eval.squad import evaluate_squad
+    from wenda.read.answer import load_reader
+
+    if dataset not in READER_DATASETS:
+        raise typer.BadParameter(f"unknown dataset {dataset!r}; choose from {', '.join(READER_DATASETS)}")
+    reader = load_reader(model_dir)
+    articles = load_squad(require(READER_DATASETS[dataset]))
+    questions = [(qa, p["context"]) for a in articles for p in a["paragraphs"] for qa in p["qas"]]
+    questions = questions[:limit] if limit else questions
+    predictions = {}
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(f"{dataset}", total=len(questions))
+        for qa, context in questions:
+            answers = reader.read(qa["question"], [context])
+            predictions[qa["id"]] = answers[0].text if answers else ""
+            bar.advance(task)
+    scored = [{"paragraphs": [{"qas": [qa for qa, _ in questions]}]}]
+    result = {"questions": len(questions), **evaluate_squad(scored, predictions)}
+    if as_json:
+        typer.echo(json.dumps({"model": str(model_dir), "type": reader.name, "dataset": dataset, **result}))
+        return
+    Console().print(f"{reader.name} on {dataset}: {result['questions']} questions, EM {result['exact_match']:.2f}, F1 {result['f1']:.2f}")

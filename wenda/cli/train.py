@@ -55,3 +55,30 @@ def ranker_cmd(
         f"of {report['epoch']} (stopped: {report['stopped']}; {report['seconds']:.0f} s; {report['params']:,} parameters)"
     )
     typer.echo(str(out))
+
+
+@train_app.command("reader")
+def reader_cmd(
+    model: str = typer.Option(..., "--model", "-m", help="a registered reader (drqa, ...)"),
+    out: Path = typer.Option(..., "--out", "-o", help="model directory to write (resumes if interrupted)"),
+    set_: list[str] = typer.Option(None, "--set", help="model or training setting, key=value (repeatable)"),
+    data: list[str] = typer.Option(None, "--data", help="training sets (default: all eight span-annotated sets)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Train on the span-annotated training sets, keep the epoch with the best held-out F1, save to --out."""
+    require_ml()
+    from wenda.train.reading import train_reader
+
+    try:
+        report = train_reader(model, out, parse_settings(set_ or []), data or None, progress=not quiet)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({k: report[k] for k in ("model", "out", "best", "best_epoch", "epoch", "stopped", "seconds", "params", "train_examples")}))
+        return
+    err.print(
+        f"{model}: best held-out F1 {report['best']:.2f} at epoch {report['best_epoch']} of {report['epoch']} "
+        f"(stopped: {report['stopped']}; {report['seconds']:.0f} s; {report['train_examples']:,} training windows)"
+    )
+    typer.echo(str(out))

@@ -1,0 +1,40 @@
+"""Serving a reader: windows over long passages and answers mapped back to the original text."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import wenda  # noqa: E402
+import wenda.read  # noqa: E402
+from wenda import registry  # noqa: E402
+from wenda.nn.modeldir import save_model  # noqa: E402
+from wenda.read.answer import windows  # noqa: E402
+from wenda.text.vocab import Vocab  # noqa: E402
+
+
+def test_windows_overlap_by_half_and_cover_the_end():
+    tokens = [(f"t{i}", i, i + 1) for i in range(10)]
+    starts = [w[2][0][0] for w in windows(tokens, 4, passage=7)]
+    assert starts == [0, 2, 4, 6]
+    assert windows(tokens, 4, 7)[-1][1] == ["t6", "t7", "t8", "t9"]
+    assert [w[1] for w in windows(tokens[:3], 4, 0)] == [["t0", "t1", "t2"]]
+    assert windows([], 4, 0) == [(0, [], [])]
+
+
+def test_load_reader_answers_are_exact_substrings(tmp_path):
+    torch.manual_seed(0)
+    cls = registry.get("read", "drqa")
+    config = cls.Config(max_passage_len=6)
+    vocab = Vocab.build([["zürich", "liegt", "am", "see"]], oov_buckets=8)
+    save_model(cls(config, vocab), "read", wenda.read.TOKENIZER, tmp_path / "r")
+    reader = wenda.load_reader(tmp_path / "r")
+    passages = ["Zürich liegt am Zürichsee, einem langen See in der Schweiz, nahe den Alpen.", "", "Kurz."]
+    answers = reader.read("Wo liegt Zürich?", passages, top_k=5)
+    assert 1 <= len(answers) <= 5
+    for a in answers:
+        assert passages[a.passage][a.start : a.end] == a.text and a.text
+        assert 0 <= a.prob <= 1
+    assert answers == sorted(answers, key=lambda a: -a.prob)
+    assert reader.read("q", []) == [] and reader.read("q", [""]) == []

@@ -1,0 +1,83 @@
+"""Training readers: answer-to-token alignment, training windows, and the CLI end to end on tiny
+SQuAD-format files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.test_cli import wenda
+
+torch = pytest.importorskip("torch")
+
+from wenda.data.reading import SpanExample  # noqa: E402
+from wenda.read.base import TOKENIZER  # noqa: E402
+from wenda.text import Tokenizer  # noqa: E402
+from wenda.train.reading import answer_tokens, training_item  # noqa: E402
+
+TOK = Tokenizer(TOKENIZER)
+
+
+def _example(context: str, answer: str | None, question: str = "what is it?") -> SpanExample:
+    answers = ((answer, context.index(answer)),) if answer else ()
+    return SpanExample("q1", question, context, answers, "test")
+
+
+def test_answer_tokens_cover_the_characters():
+    spans = TOK.spans("The Seine, in Paris.")
+    assert answer_tokens(spans, 4, len("Seine")) == (1, 1)
+    assert answer_tokens(spans, 4, len("Seine, in Paris")) == (1, 3)
+    assert answer_tokens(spans, 9, 1) is None  # the comma alone: no token
+
+
+def test_training_window_holds_the_answer_a_quarter_in():
+    """40 words, answer at word 30, windows of 8: begin = 30 - 8 // 4 = 28, so it sits at 2."""
+    words = [f"w{i}" for i in range(40)]
+    item = training_item(_example(" ".join(words), "w30"), TOK, 8, no_answer=False)
+    question, window, start, end, has = item
+    assert window == words[28:36] and (start, end, has) == (2, 2, True)
+    near_end = training_item(_example(" ".join(words), "w39"), TOK, 8, no_answer=False)
+    assert near_end[1] == words[32:40] and near_end[2] == 7
+
+
+def test_unanswerable_and_too_long_answers():
+    assert training_item(_example("a b c", None), TOK, 8, no_answer=False) is None
+    assert training_item(_example("a b c", None), TOK, 8, no_answer=True)[4] is False
+    long = " ".join(f"w{i}" for i in range(20))
+    assert training_item(_example(long, long), TOK, 8, no_answer=False) is None
+
+
+def _squad_file(path, paragraphs):
+    data = {"version": "1.1", "data": [{"title": "t", "paragraphs": [
+        {"context": c, "qas": [{"id": f"q{i}-{j}", "question": q, "answers": [{"text": a, "answer_start": c.index(a)}]}
+                               for j, (q, a) in enumerate(qas)]}
+        for i, (c, qas) in enumerate(paragraphs)]}]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+PARAGRAPHS = [
+    (f"The river {name} flows through {city} and then reaches the sea.", [(f"Which river flows through {city}?", name)])
+    for name, city in [("Seine", "Paris"), ("Danube", "Vienna"), ("Thames", "London"), ("Tiber", "Rome"), ("Vltava", "Prague"), ("Spree", "Berlin")]
+]
+
+
+def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    _squad_file(root / "covid-qa" / "COVID-QA.json", PARAGRAPHS)
+    _squad_file(root / "squad-dev" / "squad-v1.1-dev.json", PARAGRAPHS[:2])
+    monkeypatch.setenv("WENDA_DATA", str(root))
+    out = tmp_path / "drqa"
+    settings = ["--set", "embeddings=random", "--set", "epochs=2", "--set", "threads=1", "--set", "batch_size=2"]
+    r = wenda("train", "reader", "--model", "drqa", "--data", "covid-qa", "--out", str(out), "-q", "--json", *settings)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["epoch"] == 2 and 1 <= report["train_examples"] <= len(PARAGRAPHS)
+    assert {"config.json", "model.safetensors", "vocab.json", "training.json"} <= {p.name for p in out.iterdir()}
+    r = wenda("eval", "reader", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["questions"] == 2 and 0 <= result["f1"] <= 100
+    r = wenda("train", "reader", "--model", "nosuch", "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "unknown read" in r.stderr

@@ -1,0 +1,128 @@
+"""Training a reader: the span-extraction :class:`~wenda.train.trainer.Task`.
+
+Each training example becomes one window of at most ``max_passage_len`` tokens that holds its first
+gold answer (placed a quarter into the window when the context is longer, so the model sees
+context on both sides), with the answer's token start and end; unanswerable examples become the
+context's first window with no answer, used only by models with a no-answer logit. The held-out
+examples (a deterministic split of the training data: SQuAD dev is never used to choose) are read
+whole, through the same code users call, and scored with the official SQuAD EM/F1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wenda.eval.squad import exact_match, f1
+from wenda.nn.modeldir import save_model
+from wenda.read.answer import ReaderService
+from wenda.read.base import TOKENIZER, Reader, span_loss
+from wenda.text import Tokenizer, TokenizerConfig
+from wenda.train.trainer import TrainConfig
+
+Item = tuple[list[str], list[str], int, int, bool]  # question, passage window, start, end, has answer
+
+
+def answer_tokens(spans: Sequence[tuple[str, int, int]], start: int, length: int) -> tuple[int, int] | None:
+    """Token indices (inclusive) covering the characters ``[start, start + length)``, or None when no
+    token overlaps them (an answer made of punctuation only)."""
+    stop = start + length
+    inside = [i for i, (_, b, e) in enumerate(spans) if e > start and b < stop]
+    return (inside[0], inside[-1]) if inside else None
+
+
+def training_item(example, tokenizer: Tokenizer, max_len: int, no_answer: bool) -> Item | None:
+    """One training window for ``example`` (see the module docstring), or None when it cannot train."""
+    question, spans = tokenizer.tokens(example.question), tokenizer.spans(example.context)
+    tokens = [t for t, _, _ in spans]
+    if not question or not tokens:
+        return None
+    if example.is_impossible:
+        return (question, tokens[:max_len], 0, 0, False) if no_answer else None
+    text, char_start = example.answers[0]
+    found = answer_tokens(spans, char_start, len(text))
+    if found is None or found[1] - found[0] >= max_len:
+        return None
+    begin = max(0, min(found[0] - max_len // 4, len(tokens) - max_len))
+    return question, tokens[begin : begin + max_len], found[0] - begin, found[1] - begin, True
+
+
+class ReadingTask:
+    """Batches of training windows, the span loss, and EM/F1 on held-out examples."""
+
+    def __init__(self, train, held_out, config: TrainConfig, model_config, tokenizer: TokenizerConfig = TOKENIZER) -> None:
+        self.config, self.tokenizer = config, tokenizer
+        tok = Tokenizer(tokenizer)
+        items = (training_item(ex, tok, model_config.max_passage_len, model_config.no_answer) for ex in train)
+        self.items = [item for item in items if item is not None]
+        if not self.items:
+            raise ValueError("no training example fits the reader (answers found within max_passage_len)")
+        self.dropped = len(train) - len(self.items)
+        self.held_out = [ex for ex in held_out if not ex.is_impossible]
+
+    def batches(self, epoch: int, rng: np.random.Generator):
+        """Lists of ``batch_size`` training items, shuffled per epoch."""
+        order = rng.permutation(len(self.items))
+        for i in range(0, len(order), self.config.batch_size):
+            yield [self.items[j] for j in order[i : i + self.config.batch_size]]
+
+    def loss(self, model: Reader, batch: list[Item]) -> torch.Tensor:
+        output, mask = model.logits([b[0] for b in batch], [b[1] for b in batch])
+        device = output.start.device
+        starts = torch.tensor([b[2] for b in batch], device=device)
+        ends = torch.tensor([b[3] for b in batch], device=device)
+        has = torch.tensor([b[4] for b in batch], device=device)
+        return span_loss(output, mask, starts, ends, has)
+
+    def evaluate(self, model: Reader) -> dict[str, float]:
+        """SQuAD EM and F1 (in percent) of the best answer on each answerable held-out example."""
+        service = ReaderService(model, self.tokenizer)
+        em = f1_sum = 0.0
+        for ex in self.held_out:
+            answers = service.read(ex.question, [ex.context])
+            prediction = answers[0].text if answers else ""
+            golds = [text for text, _ in ex.answers]
+            em += exact_match(prediction, golds)
+            f1_sum += f1(prediction, golds)
+        n = max(1, len(self.held_out))
+        return {"exact_match": 100 * em / n, "f1": 100 * f1_sum / n}
+
+    def save(self, model: Reader, directory: Path) -> None:
+        save_model(model, "read", self.tokenizer, directory)
+
+
+def train_reader(
+    model_name: str, out: Path, settings: dict | None = None, sets: Sequence[str] | None = None,
+    held_out_fraction: float = 0.05, progress: bool = True,
+) -> dict:
+    """Train reader ``model_name`` on the span-annotated training sets (``wenda.data.reading_train``),
+    choosing the epoch on a held-out share of them, into ``out``; writes ``out/training.json``.
+
+    Returns:
+        the trainer's final state plus ``params``, ``train_examples``, ``held_out`` and ``out``.
+    """
+    import wenda.read  # noqa: F401  (registers every model)
+    from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+    from wenda.fileio import atomic_write_json
+    from wenda.train.setup import build_model, split_settings
+    from wenda.train.trainer import Trainer
+
+    overrides, config = split_settings("read", model_name, {"metric": "f1", **(settings or {})})
+    examples, reports = load_reading_training(sets or DEFAULT_NAMES)
+    train, held_out = split_held_out(examples, held_out_fraction)
+    tok = Tokenizer(TOKENIZER)
+    texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
+    model = build_model("read", model_name, texts, config, overrides)
+    task = ReadingTask(train, held_out, config, model.config)
+    state = Trainer(model, task, config, Path(out), progress=progress).fit()
+    report = {
+        "model": model_name, "model_config": model.config.to_dict(), **state,
+        "params": sum(p.numel() for p in model.parameters()),
+        "train_examples": len(task.items), "not_trainable": task.dropped, "held_out": len(task.held_out),
+        "data": {name: str(r) for name, r in reports.items()},
+    }
+    atomic_write_json(Path(out) / "training.json", report)
+    return {**report, "out": str(out)}
