@@ -29,6 +29,26 @@ def parse_settings(pairs: list[str]) -> dict:
     return out
 
 
+_SUMMARY = ("model", "out", "best", "best_epoch", "epoch", "stopped", "seconds", "params")
+
+
+def _run(train, selection: str, as_json: bool) -> None:
+    """Run a training function, turning setting errors into usage errors, and print its summary."""
+    try:
+        report = train()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({k: report.get(k) for k in (*_SUMMARY, "dataset", "train_examples") if k in report}))
+        return
+    err.print(
+        f"{report['model']}: best {selection} {report['config']['metric']} {report['best']:.4f} at epoch "
+        f"{report['best_epoch']} of {report['epoch']} (stopped: {report['stopped']}; {report['seconds']:.0f} s; "
+        f"{report['params']:,} parameters)"
+    )
+    typer.echo(report["out"])
+
+
 @train_app.command("ranker")
 def ranker_cmd(
     model: str = typer.Option(..., "--model", "-m", help="a registered ranker (knrm, drmm, arci, ...)"),
@@ -42,19 +62,7 @@ def ranker_cmd(
     require_ml()
     from wenda.train.ranking import train_ranker
 
-    settings = parse_settings(set_ or [])
-    try:
-        report = train_ranker(model, dataset, out, settings, progress=not quiet)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    if as_json:
-        typer.echo(json.dumps({k: report[k] for k in ("model", "dataset", "out", "best", "best_epoch", "epoch", "stopped", "seconds", "params")}))
-        return
-    err.print(
-        f"{model}: best dev {report['config']['metric']} {report['best']:.4f} at epoch {report['best_epoch']} "
-        f"of {report['epoch']} (stopped: {report['stopped']}; {report['seconds']:.0f} s; {report['params']:,} parameters)"
-    )
-    typer.echo(str(out))
+    _run(lambda: train_ranker(model, dataset, out, parse_settings(set_ or []), progress=not quiet), "dev", as_json)
 
 
 @train_app.command("reader")
@@ -70,15 +78,4 @@ def reader_cmd(
     require_ml()
     from wenda.train.reading import train_reader
 
-    try:
-        report = train_reader(model, out, parse_settings(set_ or []), data or None, progress=not quiet)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    if as_json:
-        typer.echo(json.dumps({k: report[k] for k in ("model", "out", "best", "best_epoch", "epoch", "stopped", "seconds", "params", "train_examples")}))
-        return
-    err.print(
-        f"{model}: best held-out F1 {report['best']:.2f} at epoch {report['best_epoch']} of {report['epoch']} "
-        f"(stopped: {report['stopped']}; {report['seconds']:.0f} s; {report['train_examples']:,} training windows)"
-    )
-    typer.echo(str(out))
+    _run(lambda: train_reader(model, out, parse_settings(set_ or []), data or None, progress=not quiet), "held-out", as_json)
