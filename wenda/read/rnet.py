@@ -1,0 +1,223 @@
+"""R-Net (Wang, Yang, Wei, Chang, Zhou; ACL 2017, "Gated Self-Matching Networks for Reading
+Comprehension").
+
+A BiGRU encodes the question (``u^Q``) and, with its own weights, the passage (``u^P``) from word
+(and optionally character) embeddings. The *gated attention-based recurrent network* reads the
+passage left to right (the paper's experiments also right to left), attending over the question
+with its previous state ``v^P_{t-1}``::
+
+    s^t_j = v^T tanh(W^Q_u u^Q_j + W^P_u u^P_t + W^P_v v^P_{t-1})   c_t = Σ_j softmax(s^t)_j u^Q_j
+    v^P_t = GRU(v^P_{t-1}, g_t ⊙ [u^P_t; c_t])   with the gate   g_t = sigmoid(W_g [u^P_t; c_t])
+
+*Self-matching attention* lets each position attend over the whole question-aware passage,
+``s^t_j = v^T tanh(W^P_v v^P_j + W^~P_v v^P_t)``, gates ``[v^P_t; c_t]`` the same way and runs a
+BiGRU, giving ``h^P``. The *pointer network* starts from ``r^Q = Σ_j softmax(v^T tanh(W^Q_u u^Q_j
++ W^Q_v V^Q_r))_j u^Q_j``: step 1 scores ``v^T tanh(W^P_h h^P_j + W^a_h r^Q)`` (start logits),
+one GRU step on the attended ``c_1 = Σ_j a_j h^P_j`` gives ``h^a_1``, and step 2 scores the ends.
+
+Hyper-parameters (paper, SQuAD): hidden 75 in every layer, 3-layer encoders, dropout 0.2 between
+layers, fixed 300d GloVe, char embeddings from a BiGRU, AdaDelta. Defaults here: hidden 75 and
+dropout 0.2 (the paper's); a 1-layer encoder, no characters, a one-way gated attention and
+dot-product self-matching, which made a training step on 32 x 300 tokens about 2-5x cheaper than
+the paper's configuration on one CPU thread (so several passes over ~37k examples fit a 90-minute
+budget). ``encoder_layers=3, char_filters=50, bidirectional_match=True, self_scores="additive"`` is
+the paper's model (its ``[B, Lp, Lp, H]`` additive self-matching tensor alone is ~0.9 GB).
+
+Departures: the default self-matching score is ``relu(W v^P_j) · relu(W~ v^P_t) / sqrt(H)`` (as in
+the widely used HKUST R-Net code), not the paper's additive one; the gated attention runs one way
+by default. It keeps the paper's ``v^P_{t-1}`` in its score, hence the loop (dropping it would vectorize
+the layer but saved little when measured). Characters are a
+max-pooled CNN (:class:`~wenda.nn.charcnn.CharCNN`), not a BiGRU's final states. ``W^Q_v V^Q_r``
+(two parameters multiplied) is learned as one vector; biases a softmax cannot see are dropped (as
+in match_lstm.py). Dropout is on the input of every recurrent layer and of the pointer. The
+optional no-answer logit (not in the paper) is a linear head on ``[r^Q; max-pooled h^P]``. Padding
+is trailing: the loop and the forward GRUs never carry it into a real position, the backward ones
+run on rows reversed within their lengths (unpacked: see :class:`BiGRU`), every softmax is masked,
+and outputs at padding are zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from wenda.nn import masked_max, masked_softmax
+from wenda.nn.charcnn import CharCNN, char_ids
+from wenda.read.base import Reader, ReaderConfig, ReaderOutput
+from wenda.read.match_lstm import reverse_within
+from wenda.registry import register
+
+
+@dataclass
+class RNetConfig(ReaderConfig):
+    """Attributes: hidden: units of every GRU (paper: 75); encoder_layers: depth of the encoders
+    (paper: 3); bidirectional_match: run the gated attention both ways
+    (paper: yes); dropout: between layers (paper: 0.2); self_scores: the self-matching score, a key
+    of :data:`SELF_SCORES` (paper: "additive"); char_filters: char CNN filters (0 = no
+    characters); char_dim, char_width, max_word_len: the char CNN's embedding, window and word cut."""
+
+    hidden: int = 75
+    encoder_layers: int = 1
+    bidirectional_match: bool = False
+    dropout: float = 0.2
+    self_scores: str = "dot"
+    char_filters: int = 0
+    char_dim: int = 8
+    char_width: int = 5
+    max_word_len: int = 16
+
+
+class BiGRU(nn.Module):
+    """A stacked bidirectional GRU over trailing-padded rows, dropout on each layer's input. Not
+    packed: on the CPU a packed GRU's backward fills a zero tensor the size of the whole batch for
+    every time step (~80% of a training step here); the backward GRU reads rows reversed instead."""
+
+    def __init__(self, input_size: int, hidden: int, layers: int, dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        sizes = [input_size] + [2 * hidden] * (layers - 1)
+        self.layers = nn.ModuleList(nn.ModuleList(nn.GRU(d, hidden, batch_first=True) for _ in "lr") for d in sizes)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        """``[B, L, D]``, mask ``[B, L]`` -> ``[B, L, 2H]``, zero at padding."""
+        lengths = mask.sum(1)  # [B]
+        for right, left in self.layers:
+            x = self.dropout(x)
+            backward = reverse_within(left(reverse_within(x, lengths))[0], lengths)  # [B, L, H]
+            x = torch.cat([right(x)[0], backward], -1) * mask[:, :, None]  # [B, L, 2H]
+        return x
+
+
+def additive(keys: Tensor, queries: Tensor, v: nn.Linear) -> Tensor:
+    """``v^T tanh(k_j + q_t)`` for projected keys ``[B, Lk, H]`` and queries ``[B, Lq, H]`` -> ``[B, Lq, Lk]``."""
+    return v(torch.tanh(keys[:, None, :, :] + queries[:, :, None, :])).squeeze(-1)  # [B, Lq, Lk]
+
+
+def dot(keys: Tensor, queries: Tensor, v: None = None) -> Tensor:
+    """``relu(k_j) · relu(q_t) / sqrt(H)``, same shapes as :func:`additive` (``v`` unused)."""
+    return torch.bmm(torch.relu(queries), torch.relu(keys).transpose(1, 2)) / keys.shape[-1] ** 0.5  # [B, Lq, Lk]
+
+
+SELF_SCORES = {"additive": additive, "dot": dot}  # the self-matching score, by config name
+
+
+class GatedAttentionGRU(nn.Module):
+    """The gated attention-based recurrent network: ``u^P`` ``[B, Lp, 2H]`` over ``u^Q`` -> ``v^P`` ``[B, Lp, H]``."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.w_uq = nn.Linear(2 * hidden, hidden, bias=False)
+        self.w_up = nn.Linear(2 * hidden, hidden, bias=False)
+        self.w_vp = nn.Linear(hidden, hidden, bias=False)
+        self.v = nn.Linear(hidden, 1, bias=False)
+        self.gate = nn.Linear(4 * hidden, 4 * hidden, bias=False)
+        self.cell = nn.GRUCell(4 * hidden, hidden)
+
+    def step(self, wq: Tensor, uq: Tensor, q_mask: Tensor, up_t: Tensor, wp_t: Tensor, v_prev: Tensor) -> Tensor:
+        """One position: ``W^Q_u u^Q`` ``[B, Lq, H]``, ``u^Q`` ``[B, Lq, 2H]``, ``u^P_t`` ``[B, 2H]``,
+        ``W^P_u u^P_t`` ``[B, H]``, ``v^P_{t-1}`` ``[B, H]`` -> the gated input ``[B, 4H]``."""
+        scores = additive(wq, (wp_t + self.w_vp(v_prev))[:, None, :], self.v)  # [B, 1, Lq]
+        c = torch.bmm(masked_softmax(scores, q_mask[:, None, :], -1), uq).squeeze(1)  # [B, 2H]
+        x = torch.cat([up_t, c], -1)  # [B, 4H]
+        return torch.sigmoid(self.gate(x)) * x  # [B, 4H]
+
+    def forward(self, up: Tensor, uq: Tensor, q_mask: Tensor) -> Tensor:
+        wq = self.w_uq(uq)  # [B, Lq, H]: position-independent, computed once
+        v = up.new_zeros(up.shape[0], self.cell.hidden_size)  # [B, H]
+        states = []
+        # unbind, not up[:, t]: each indexing's backward would fill a whole [B, Lp, ·] of zeros
+        for up_t, wp_t in zip(up.unbind(1), self.w_up(up).unbind(1), strict=True):  # [B, 2H], [B, H]
+            v = self.cell(self.step(wq, uq, q_mask, up_t, wp_t, v), v)  # [B, H]
+            states.append(v)
+        return torch.stack(states, 1)  # [B, Lp, H]
+
+
+@register("read", "rnet")
+class RNet(Reader):
+    """R-Net: gated attention, self-matching and a pointer network (see the module docstring)."""
+
+    Config = RNetConfig
+
+    def __init__(self, config: RNetConfig, vocab) -> None:
+        super().__init__(config, vocab)
+        c, h = config, config.hidden
+        self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
+        self.q_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
+        self.p_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
+        self.dropout = nn.Dropout(c.dropout)
+        self.gated = GatedAttentionGRU(h)
+        self.gated_back = GatedAttentionGRU(h) if c.bidirectional_match else None
+        m = 2 * h if c.bidirectional_match else h  # width of v^P
+        self.self_keys, self.self_queries = nn.Linear(m, h, bias=False), nn.Linear(m, h, bias=False)
+        self.self_scores = SELF_SCORES[c.self_scores]
+        self.self_v = nn.Linear(h, 1, bias=False) if c.self_scores == "additive" else None
+        self.self_gate = nn.Linear(2 * m, 2 * m, bias=False)
+        self.self_rnn = BiGRU(2 * m, h, 1, c.dropout)
+        self.pool_q, self.pool_v = nn.Linear(2 * h, h, bias=False), nn.Linear(h, 1, bias=False)
+        self.pool_r = nn.Parameter(torch.randn(h) / h**0.5)  # W^Q_v V^Q_r as one vector
+        self.ptr_p, self.ptr_a = nn.Linear(2 * h, h, bias=False), nn.Linear(2 * h, h, bias=False)
+        self.ptr_v = nn.Linear(h, 1, bias=False)
+        self.ptr_cell = nn.GRUCell(2 * h, 2 * h)
+        self.no_answer_head = nn.Linear(4 * h, 1) if c.no_answer else None
+
+    def featurize(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> dict[str, Tensor]:
+        """Word ids as in :meth:`Reader.featurize`, plus ``question_chars`` ``[B, Lq, W]`` and
+        ``passage_chars`` ``[B, Lp, W]`` when the config has a char CNN."""
+        out = super().featurize(questions, passages)
+        if self.char_cnn is not None:
+            w = self.config.max_word_len
+            out["question_chars"] = char_ids(questions, out["question"].shape[1], w)
+            out["passage_chars"] = char_ids(passages, out["passage"].shape[1], w)
+        return out
+
+    def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiGRU) -> Tensor:
+        """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, 2H]``, zero at padding."""
+        x = self.embedding(ids)  # [B, L, E]
+        if self.char_cnn is not None:
+            x = torch.cat([x, self.char_cnn(chars)], -1)  # [B, L, E + F]
+        return rnn(x, mask)  # [B, L, 2H]
+
+    def _match(self, up: Tensor, uq: Tensor, q_mask: Tensor, p_mask: Tensor) -> Tensor:
+        """``u^P`` ``[B, Lp, 2H]``, ``u^Q`` ``[B, Lq, 2H]`` -> ``v^P`` ``[B, Lp, M]`` (M = H, or 2H both ways)."""
+        up, uq = self.dropout(up), self.dropout(uq)
+        vp = self.gated(up, uq, q_mask)  # [B, Lp, H]
+        if self.gated_back is not None:
+            lengths = p_mask.sum(1)  # [B]
+            back = reverse_within(self.gated_back(reverse_within(up, lengths), uq, q_mask), lengths)  # [B, Lp, H]
+            vp = torch.cat([vp, back], -1)  # [B, Lp, 2H]
+        return vp * p_mask[:, :, None]  # [B, Lp, M]
+
+    def _self_match(self, vp: Tensor, p_mask: Tensor) -> Tensor:
+        """``v^P`` ``[B, Lp, M]`` -> ``h^P`` ``[B, Lp, 2H]``."""
+        scores = self.self_scores(self.self_keys(vp), self.self_queries(vp), self.self_v)  # [B, Lp, Lp]
+        c = torch.bmm(masked_softmax(scores, p_mask[:, None, :], -1), vp)  # [B, Lp, M]
+        x = torch.cat([vp, c], -1)  # [B, Lp, 2M]
+        return self.self_rnn(torch.sigmoid(self.self_gate(x)) * x, p_mask)  # [B, Lp, 2H]
+
+    def _pointer(self, hp: Tensor, p_mask: Tensor, rq: Tensor) -> tuple[Tensor, Tensor]:
+        """``h^P`` ``[B, Lp, 2H]`` and ``r^Q`` ``[B, 2H]`` -> start and end logits ``[B, Lp]``."""
+        wp = self.ptr_p(self.dropout(hp))  # [B, Lp, H]
+        start = additive(wp, self.ptr_a(rq)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp]
+        c = torch.bmm(masked_softmax(start, p_mask, -1)[:, None, :], hp).squeeze(1)  # [B, 2H]
+        ha = self.ptr_cell(self.dropout(c), rq)  # [B, 2H]
+        return start, additive(wp, self.ptr_a(ha)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp] each
+
+    def forward(
+        self, question: Tensor, passage: Tensor, question_chars: Tensor | None = None, passage_chars: Tensor | None = None
+    ) -> ReaderOutput:
+        q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
+        uq = self._encode(question, question_chars, q_mask, self.q_encoder)  # [B, Lq, 2H]
+        up = self._encode(passage, passage_chars, p_mask, self.p_encoder)  # [B, Lp, 2H]
+        vp = self._match(up, uq, q_mask, p_mask)  # [B, Lp, M]
+        hp = self._self_match(vp, p_mask)  # [B, Lp, 2H]
+        pool = self.pool_v(torch.tanh(self.pool_q(uq) + self.pool_r)).squeeze(-1)  # [B, Lq]
+        rq = torch.bmm(masked_softmax(pool, q_mask, -1)[:, None, :], uq).squeeze(1)  # [B, 2H]
+        start, end = self._pointer(hp, p_mask, rq)  # [B, Lp] each
+        no_answer = None
+        if self.no_answer_head is not None:
+            pooled = masked_max(hp, p_mask[:, :, None], 1)  # [B, 2H]
+            no_answer = self.no_answer_head(torch.cat([rq, pooled], -1)).squeeze(-1)  # [B]
+        return ReaderOutput(start, end, no_answer)
