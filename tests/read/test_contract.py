@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.read.padding import WORDS, assert_padding_invariant
+
 torch = pytest.importorskip("torch")
 
 import wenda.read  # noqa: E402  (registers every model)
@@ -147,6 +149,13 @@ def test_save_load_gives_identical_logits(name, tmp_path):
         a, b = _batch(model)[0], _batch(loaded)[0]
     for x, y in ((a.start, b.start), (a.end, b.end), (a.no_answer, b.no_answer)):
         assert torch.equal(x, y)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_padding_does_not_change_a_pairs_logits(name):
+    cls = registry.get("read", name)
+    torch.manual_seed(0)
+    assert_padding_invariant(cls(cls.Config(no_answer=True), Vocab.build([WORDS])))
 
 
 @pytest.mark.parametrize("name", NAMES)

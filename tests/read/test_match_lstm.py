@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+from tests.read.padding import WORDS, assert_padding_invariant
+
 torch = pytest.importorskip("torch")
 
 from wenda.read.match_lstm import MatchLSTM, MatchLSTMConfig, MatchLSTMReader, reverse_within  # noqa: E402
@@ -48,16 +50,6 @@ def test_reverse_within_keeps_padding_in_place_and_undoes_itself():
 def test_padding_does_not_change_a_pairs_logits():
     """A short pair alone, and the same pair padded beside a longer question and passage: the
     logits at its real positions (and its no-answer logit) agree."""
-    words = ["who", "wrote", "hamlet", "when", "was", "it", "written", "by", "william", "shakespeare", "in", "london"]
     torch.manual_seed(0)
-    model = MatchLSTMReader(MatchLSTMConfig(hidden=8, embed_dim=6, no_answer=True), Vocab.build([words])).eval()
-    short_q, short_p = ["who", "wrote", "hamlet"], ["william", "shakespeare", "wrote", "it"]
-    long_q, long_p = words[:7], words[5:] + words[:3]
-    with torch.no_grad():
-        alone, _ = model.logits([short_q], [short_p])
-        padded, mask = model.logits([long_q, short_q], [long_p, short_p])
-    n = len(short_p)
-    assert mask[1].sum() == n and mask.shape[1] > n
-    assert torch.allclose(padded.start[1, :n], alone.start[0], atol=1e-5)
-    assert torch.allclose(padded.end[1, :n], alone.end[0], atol=1e-5)
-    assert torch.allclose(padded.no_answer[1], alone.no_answer[0], atol=1e-5)
+    model = MatchLSTMReader(MatchLSTMConfig(hidden=8, embed_dim=6, no_answer=True), Vocab.build([WORDS])).eval()
+    assert_padding_invariant(model, ["who", "wrote", "hamlet"], ["william", "shakespeare", "wrote", "it"])

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from wenda.nn import pad_ids
+from wenda.nn.charcnn import char_ids
 from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.read.decode import Span, decode
 from wenda.text import TokenizerConfig
@@ -116,11 +117,18 @@ class Reader(NeuralModel):
     def featurize(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> dict[str, Tensor]:
         """Tensors for a batch of tokenized (question, passage) pairs: by default word ids
         ``question`` ``[B, Lq]`` and ``passage`` ``[B, Lp]``, padded to the batch's longest row
-        (at least 1) and capped at the config's maxima (0 = padding)."""
-        return {
+        (at least 1) and capped at the config's maxima (0 = padding); models with a character CNN
+        (a ``char_cnn`` attribute that is not None) also get ``question_chars`` ``[B, Lq, W]`` and
+        ``passage_chars`` ``[B, Lp, W]`` (:func:`~wenda.nn.charcnn.char_ids`, W <= ``max_word_len``)."""
+        out = {
             "question": self._pad(questions, self.config.max_question_len),
             "passage": self._pad(passages, self.config.max_passage_len),
         }
+        if getattr(self, "char_cnn", None) is not None:
+            width = self.config.max_word_len
+            out["question_chars"] = char_ids(questions, out["question"].shape[1], width)
+            out["passage_chars"] = char_ids(passages, out["passage"].shape[1], width)
+        return out
 
     def forward(self, **features: Tensor) -> ReaderOutput:  # pragma: no cover - abstract
         """Start/end logits ``[B, Lp]`` (and no-answer ``[B]``) for the batch :meth:`featurize` made."""

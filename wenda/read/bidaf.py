@@ -29,14 +29,13 @@ The no-answer logit (``no_answer``, not in the paper) reads the max over the pas
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN, Highway, char_ids
+from wenda.nn.charcnn import CharCNN, Highway
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.read.drqa import BiLSTM
 from wenda.registry import register
@@ -97,17 +96,6 @@ class BiDAF(Reader):
         self.start_head = nn.Linear(5 * h2, 1, bias=False)
         self.end_head = nn.Linear(5 * h2, 1, bias=False)
         self.no_answer_head = nn.Linear(2 * h2, 1) if c.no_answer else None
-
-    def featurize(
-        self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]
-    ) -> dict[str, Tensor]:
-        """Word ids as in :meth:`Reader.featurize` plus character ids ``question_chars`` ``[B, Lq, W]``
-        and ``passage_chars`` ``[B, Lp, W]`` (:func:`~wenda.nn.charcnn.char_ids`, W <= ``max_word_len``)."""
-        out = super().featurize(questions, passages)
-        w = self.config.max_word_len
-        out["question_chars"] = char_ids(questions, out["question"].shape[1], w)
-        out["passage_chars"] = char_ids(passages, out["passage"].shape[1], w)
-        return out
 
     def _embed(self, words: Tensor, chars: Tensor) -> Tensor:
         """``[B, L]``, ``[B, L, W]`` -> highway(word ⊕ char) ``[B, L, E + F]``."""

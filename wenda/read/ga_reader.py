@@ -36,14 +36,13 @@ padded document positions stay zero through every gate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN, char_ids
+from wenda.nn.charcnn import CharCNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.read.rnet import BiGRU
 from wenda.registry import register
@@ -103,16 +102,6 @@ class GAReader(Reader):
         self.start_bilinear = nn.Linear(2 * h, 2 * h)
         self.end_bilinear = nn.Linear(2 * h, 2 * h)
         self.no_answer_head = nn.Linear(4 * h, 1) if c.no_answer else None
-
-    def featurize(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> dict[str, Tensor]:
-        """Word ids as in :meth:`Reader.featurize`, plus ``question_chars`` ``[B, Lq, W]`` and
-        ``passage_chars`` ``[B, Lp, W]`` when the config has a char CNN."""
-        out = super().featurize(questions, passages)
-        if self.char_cnn is not None:
-            w = self.config.max_word_len
-            out["question_chars"] = char_ids(questions, out["question"].shape[1], w)
-            out["passage_chars"] = char_ids(passages, out["passage"].shape[1], w)
-        return out
 
     def _embed(self, ids: Tensor, chars: Tensor | None) -> Tensor:
         """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, E (+ F)]``."""

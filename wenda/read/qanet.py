@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN, Highway, char_ids
+from wenda.nn.charcnn import CharCNN, Highway
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.read.bidaf import similarity
 from wenda.registry import register
@@ -150,15 +150,6 @@ class QANet(Reader):
         )
         self.start_head, self.end_head = (nn.Linear(2 * d, 1, bias=False) for _ in range(2))
         self.no_answer_head = nn.Linear(3 * d, 1) if c.no_answer else None
-
-    def featurize(
-        self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]
-    ) -> dict[str, Tensor]:
-        """Word ids (:meth:`Reader.featurize`) and BiDAF's character ids ``{question,passage}_chars``."""
-        out = super().featurize(questions, passages)
-        out["question_chars"] = char_ids(questions, out["question"].shape[1], self.config.max_word_len)
-        out["passage_chars"] = char_ids(passages, out["passage"].shape[1], self.config.max_word_len)
-        return out
 
     def _drops(self, blocks: int, convs: int) -> list[list[float]]:
         """Stochastic depth: sublayer ``l = 1..L`` of a stack is dropped with ``l / L * layer_dropout``."""

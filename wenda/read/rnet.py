@@ -38,14 +38,13 @@ and outputs at padding are zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN, char_ids
+from wenda.nn.charcnn import CharCNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.read.match_lstm import reverse_within
 from wenda.registry import register
@@ -162,16 +161,6 @@ class RNet(Reader):
         self.ptr_v = nn.Linear(h, 1, bias=False)
         self.ptr_cell = nn.GRUCell(2 * h, 2 * h)
         self.no_answer_head = nn.Linear(4 * h, 1) if c.no_answer else None
-
-    def featurize(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> dict[str, Tensor]:
-        """Word ids as in :meth:`Reader.featurize`, plus ``question_chars`` ``[B, Lq, W]`` and
-        ``passage_chars`` ``[B, Lp, W]`` when the config has a char CNN."""
-        out = super().featurize(questions, passages)
-        if self.char_cnn is not None:
-            w = self.config.max_word_len
-            out["question_chars"] = char_ids(questions, out["question"].shape[1], w)
-            out["passage_chars"] = char_ids(passages, out["passage"].shape[1], w)
-        return out
 
     def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiGRU) -> Tensor:
         """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, 2H]``, zero at padding."""
