@@ -67,28 +67,6 @@ def test_stochastic_depth_schedule():
     assert [p for block in model._drops(2, 0) for p in block] == pytest.approx([0.05, 0.1, 0.15, 0.2])
 
 
-def test_padding_does_not_change_a_pairs_logits():
-    """The pair alone, and batched beside a longer question and passage with a longer word (more word
-    and character padding), gives the same logits at its real positions: convolutions read padding
-    as zeros and self-attention and both context-query softmaxes skip it."""
-    torch.manual_seed(0)
-    words = ["where", "is", "paris", "in", "france", "near", "the", "sea", "extraordinarily", "long"]
-    config = QANetConfig(no_answer=True, hidden=8, heads=2, char_filters=6, model_blocks=2)
-    model = QANet(config, Vocab.build([words], oov_buckets=4)).eval()
-    pair = (["where", "is", "paris"], ["paris", "is", "in", "france"])
-    other = (
-        ["where", "is", "the", "extraordinarily", "long", "sea"],
-        ["the", "sea"] * 6 + ["extraordinarily"],
-    )
-    with torch.no_grad():
-        alone, _ = model.logits([pair[0]], [pair[1]])
-        both, mask = model.logits([pair[0], other[0]], [pair[1], other[1]])
-    assert mask.shape == (2, 13) and mask[0].sum() == 4
-    assert torch.allclose(alone.start[0], both.start[0, :4], atol=1e-5)
-    assert torch.allclose(alone.end[0], both.end[0, :4], atol=1e-5)
-    assert torch.allclose(alone.no_answer[0], both.no_answer[0], atol=1e-5)
-
-
 def test_layer_dropout_trains_and_is_off_in_eval():
     """With stochastic depth on, training steps stay finite and evaluation is deterministic."""
     torch.manual_seed(0)
