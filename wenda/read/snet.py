@@ -1,0 +1,141 @@
+"""S-Net's evidence extraction model (Tan, Wei, Yang, Du, Lv, Zhou; AAAI 2018, "S-Net: From Answer
+Extraction to Answer Synthesis for Machine Reading Comprehension").
+
+R-Net-style encoders and matching (reused from :mod:`wenda.read.rnet`): a BiGRU encodes the question
+(``u^Q``) and, with its own weights, the passage (``u^P``); the gated attention-based recurrent
+network matches them into the question-aware passage ``v^P``. There is no self-matching layer. The
+question vector is ``r^Q = Σ_j softmax(v^T tanh(W^Q_u u^Q_j + W^Q_v V^Q_r))_j u^Q_j``, and a pointer
+network on ``v^P`` started from ``r^Q`` gives the start and end logits (as in R-Net). *Passage
+ranking* pools the passage with ``r^Q``, ``r^P = Σ_t softmax(v^T tanh(W^P_v v^P_t + W^Q_v r^Q))_t
+v^P_t``, and scores relevance with an MLP, ``g = v_g^T tanh(W_g [r^Q; r^P])`` (a logit, ``[B]``).
+
+Hyper-parameters (paper, MS-MARCO): hidden 150, dropout 0.1, 300d GloVe plus char embeddings,
+AdaDelta, joint loss ``L_span + λ L_rank`` with ``λ = 0.8``. Defaults here are CPU-friendly: hidden
+75 (R-Net's, not S-Net's 150), dropout 0.2, a 1-layer encoder, no characters, gated attention both
+ways (the pointer reads ``v^P`` directly, so one-way matching would leave it left context only).
+
+Departures: the paper points over the concatenation of all of a question's passages and ranks them
+against each other; here (the reader contract) each passage is read alone. The ranking logit does
+not enter :class:`~wenda.read.base.ReaderOutput` (it has no field for it, and base.py is shared):
+with ``rank=True`` forward leaves it in ``self.last_rank_logits`` ``[B]`` (pooling weights in
+``self.last_rank_weights`` ``[B, Lp]``). ``rank`` is off by default because nothing trains it yet: the
+joint objective needs a ranking task (which passage holds the answer) that a later change will add;
+with it on, the contract's span loss alone leaves the ranking head without gradients. Answer
+synthesis (the paper's second stage, a seq2seq generator) is omitted. ``W^Q_v V^Q_r`` is learned as
+one vector. The optional no-answer logit (not in the paper) is a linear head on ``[r^Q; max-pooled
+v^P]``. Padding is trailing and masked everywhere: every softmax is masked, the backward recurrent
+layers run on rows reversed within their lengths, and ``v^P`` is zero at padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from wenda.nn import masked_max, masked_softmax
+from wenda.nn.charcnn import CharCNN
+from wenda.read.base import Reader, ReaderConfig, ReaderOutput
+from wenda.read.match_lstm import reverse_within
+from wenda.read.rnet import BiGRU, GatedAttentionGRU, additive
+from wenda.registry import register
+
+
+@dataclass
+class SNetConfig(ReaderConfig):
+    """Attributes: hidden: units of every GRU (paper: 150; 75 here, R-Net's); encoder_layers: depth
+    of the encoders; bidirectional_match: gated attention both ways; dropout: between layers (paper:
+    0.1); rank: build the passage-ranking branch (off until a ranking task trains it); char_filters:
+    char CNN filters (0 = none); char_dim, char_width, max_word_len: the char CNN's settings."""
+
+    hidden: int = 75
+    encoder_layers: int = 1
+    bidirectional_match: bool = True
+    dropout: float = 0.2
+    rank: bool = False
+    char_filters: int = 0
+    char_dim: int = 8
+    char_width: int = 5
+    max_word_len: int = 16
+
+
+@register("read", "snet")
+class SNet(Reader):
+    """S-Net's evidence extraction: matching, pointer network and passage ranking (see the module docstring)."""
+
+    Config = SNetConfig
+
+    def __init__(self, config: SNetConfig, vocab) -> None:
+        super().__init__(config, vocab)
+        c, h = config, config.hidden
+        self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
+        self.q_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
+        self.p_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
+        self.dropout = nn.Dropout(c.dropout)
+        self.gated = GatedAttentionGRU(h)
+        self.gated_back = GatedAttentionGRU(h) if c.bidirectional_match else None
+        m = 2 * h if c.bidirectional_match else h  # width of v^P
+        self.pool_q, self.pool_v = nn.Linear(2 * h, h, bias=False), nn.Linear(h, 1, bias=False)
+        self.pool_r = nn.Parameter(torch.randn(h) / h**0.5)  # W^Q_v V^Q_r as one vector
+        self.ptr_p, self.ptr_a = nn.Linear(m, h, bias=False), nn.Linear(2 * h, h, bias=False)
+        self.ptr_v = nn.Linear(h, 1, bias=False)
+        self.ptr_cell = nn.GRUCell(m, 2 * h)
+        if c.rank:
+            self.rank_p, self.rank_q = nn.Linear(m, h, bias=False), nn.Linear(2 * h, h, bias=False)
+            self.rank_v = nn.Linear(h, 1, bias=False)
+            self.rank_mlp = nn.Sequential(nn.Linear(m + 2 * h, h), nn.Tanh(), nn.Linear(h, 1, bias=False))
+        self.no_answer_head = nn.Linear(m + 2 * h, 1) if c.no_answer else None
+        self.last_rank_logits: Tensor | None = None
+        self.last_rank_weights: Tensor | None = None
+
+    def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiGRU) -> Tensor:
+        """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, 2H]``, zero at padding."""
+        x = self.embedding(ids)  # [B, L, E]
+        if self.char_cnn is not None:
+            x = torch.cat([x, self.char_cnn(chars)], -1)  # [B, L, E + F]
+        return rnn(x, mask)  # [B, L, 2H]
+
+    def _match(self, up: Tensor, uq: Tensor, q_mask: Tensor, p_mask: Tensor) -> Tensor:
+        """``u^P`` ``[B, Lp, 2H]``, ``u^Q`` ``[B, Lq, 2H]`` -> ``v^P`` ``[B, Lp, M]``, zero at padding."""
+        up, uq = self.dropout(up), self.dropout(uq)
+        vp = self.gated(up, uq, q_mask)  # [B, Lp, H]
+        if self.gated_back is not None:
+            lengths = p_mask.sum(1)  # [B]
+            back = reverse_within(self.gated_back(reverse_within(up, lengths), uq, q_mask), lengths)  # [B, Lp, H]
+            vp = torch.cat([vp, back], -1)  # [B, Lp, 2H]
+        return vp * p_mask[:, :, None]  # [B, Lp, M]
+
+    def _pointer(self, vp: Tensor, p_mask: Tensor, rq: Tensor) -> tuple[Tensor, Tensor]:
+        """``v^P`` ``[B, Lp, M]`` and ``r^Q`` ``[B, 2H]`` -> start and end logits ``[B, Lp]``."""
+        wp = self.ptr_p(self.dropout(vp))  # [B, Lp, H]
+        start = additive(wp, self.ptr_a(rq)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp]
+        c = torch.bmm(masked_softmax(start, p_mask, -1)[:, None, :], vp).squeeze(1)  # [B, M]
+        ha = self.ptr_cell(self.dropout(c), rq)  # [B, 2H]
+        return start, additive(wp, self.ptr_a(ha)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp] each
+
+    def rank_logits(self, vp: Tensor, p_mask: Tensor, rq: Tensor) -> tuple[Tensor, Tensor]:
+        """``v^P`` ``[B, Lp, M]``, ``r^Q`` ``[B, 2H]`` -> relevance logits ``[B]`` and pooling weights
+        ``[B, Lp]`` (zero at padding)."""
+        scores = additive(self.rank_p(vp), self.rank_q(rq)[:, None, :], self.rank_v).squeeze(1)  # [B, Lp]
+        weights = masked_softmax(scores, p_mask, -1)  # [B, Lp]
+        rp = torch.bmm(weights[:, None, :], vp).squeeze(1)  # [B, M]
+        return self.rank_mlp(torch.cat([rq, rp], -1)).squeeze(-1), weights  # [B], [B, Lp]
+
+    def forward(
+        self, question: Tensor, passage: Tensor, question_chars: Tensor | None = None, passage_chars: Tensor | None = None
+    ) -> ReaderOutput:
+        q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
+        uq = self._encode(question, question_chars, q_mask, self.q_encoder)  # [B, Lq, 2H]
+        up = self._encode(passage, passage_chars, p_mask, self.p_encoder)  # [B, Lp, 2H]
+        vp = self._match(up, uq, q_mask, p_mask)  # [B, Lp, M]
+        pool = self.pool_v(torch.tanh(self.pool_q(uq) + self.pool_r)).squeeze(-1)  # [B, Lq]
+        rq = torch.bmm(masked_softmax(pool, q_mask, -1)[:, None, :], uq).squeeze(1)  # [B, 2H]
+        start, end = self._pointer(vp, p_mask, rq)  # [B, Lp] each
+        if self.config.rank:
+            self.last_rank_logits, self.last_rank_weights = self.rank_logits(vp, p_mask, rq)  # [B], [B, Lp]
+        no_answer = None
+        if self.no_answer_head is not None:
+            pooled = masked_max(vp, p_mask[:, :, None], 1)  # [B, M]
+            no_answer = self.no_answer_head(torch.cat([rq, pooled], -1)).squeeze(-1)  # [B]
+        return ReaderOutput(start, end, no_answer)
