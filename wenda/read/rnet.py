@@ -134,33 +134,31 @@ class GatedAttentionGRU(nn.Module):
         return torch.stack(states, 1)  # [B, Lp, H]
 
 
-@register("read", "rnet")
-class RNet(Reader):
-    """R-Net: gated attention, self-matching and a pointer network (see the module docstring)."""
+class GatedMatchReader(Reader):
+    """What R-Net and S-Net share: char/word encoders, the gated attention matching ``v^P``, the
+    attention-pooled question vector ``r^Q``, the pointer network and the no-answer head. Subclasses
+    call :meth:`_build_core` and :meth:`_build_output` with the width of the states the pointer reads."""
 
-    Config = RNetConfig
-
-    def __init__(self, config: RNetConfig, vocab) -> None:
-        super().__init__(config, vocab)
-        c, h = config, config.hidden
+    def _build_core(self, c) -> int:
+        """The encoders, the matching and the question pooling; returns the width M of ``v^P``."""
+        h = c.hidden
         self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
         self.q_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
         self.p_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
         self.dropout = nn.Dropout(c.dropout)
         self.gated = GatedAttentionGRU(h)
         self.gated_back = GatedAttentionGRU(h) if c.bidirectional_match else None
-        m = 2 * h if c.bidirectional_match else h  # width of v^P
-        self.self_keys, self.self_queries = nn.Linear(m, h, bias=False), nn.Linear(m, h, bias=False)
-        self.self_scores = SELF_SCORES[c.self_scores]
-        self.self_v = nn.Linear(h, 1, bias=False) if c.self_scores == "additive" else None
-        self.self_gate = nn.Linear(2 * m, 2 * m, bias=False)
-        self.self_rnn = BiGRU(2 * m, h, 1, c.dropout)
         self.pool_q, self.pool_v = nn.Linear(2 * h, h, bias=False), nn.Linear(h, 1, bias=False)
         self.pool_r = nn.Parameter(torch.randn(h) / h**0.5)  # W^Q_v V^Q_r as one vector
-        self.ptr_p, self.ptr_a = nn.Linear(2 * h, h, bias=False), nn.Linear(2 * h, h, bias=False)
+        return 2 * h if c.bidirectional_match else h
+
+    def _build_output(self, width: int) -> None:
+        """The pointer network and the optional no-answer head over states of ``width``."""
+        h = self.config.hidden
+        self.ptr_p, self.ptr_a = nn.Linear(width, h, bias=False), nn.Linear(2 * h, h, bias=False)
         self.ptr_v = nn.Linear(h, 1, bias=False)
-        self.ptr_cell = nn.GRUCell(2 * h, 2 * h)
-        self.no_answer_head = nn.Linear(4 * h, 1) if c.no_answer else None
+        self.ptr_cell = nn.GRUCell(width, 2 * h)
+        self.no_answer_head = nn.Linear(width + 2 * h, 1) if self.config.no_answer else None
 
     def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiGRU) -> Tensor:
         """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, 2H]``, zero at padding."""
@@ -179,6 +177,46 @@ class RNet(Reader):
             vp = torch.cat([vp, back], -1)  # [B, Lp, 2H]
         return vp * p_mask[:, :, None]  # [B, Lp, M]
 
+    def _encode_and_match(self, question, passage, question_chars, passage_chars):
+        """The passage mask ``[B, Lp]``, ``v^P`` ``[B, Lp, M]`` and ``r^Q`` ``[B, 2H]``."""
+        q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
+        uq = self._encode(question, question_chars, q_mask, self.q_encoder)  # [B, Lq, 2H]
+        up = self._encode(passage, passage_chars, p_mask, self.p_encoder)  # [B, Lp, 2H]
+        vp = self._match(up, uq, q_mask, p_mask)  # [B, Lp, M]
+        pool = self.pool_v(torch.tanh(self.pool_q(uq) + self.pool_r)).squeeze(-1)  # [B, Lq]
+        rq = torch.bmm(masked_softmax(pool, q_mask, -1)[:, None, :], uq).squeeze(1)  # [B, 2H]
+        return p_mask, vp, rq
+
+    def _output(self, states: Tensor, p_mask: Tensor, rq: Tensor) -> ReaderOutput:
+        """Pointer over ``states`` ``[B, Lp, W]`` started from ``r^Q`` ``[B, 2H]``, and the no-answer logit."""
+        wp = self.ptr_p(self.dropout(states))  # [B, Lp, H]
+        start = additive(wp, self.ptr_a(rq)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp]
+        c = torch.bmm(masked_softmax(start, p_mask, -1)[:, None, :], states).squeeze(1)  # [B, W]
+        ha = self.ptr_cell(self.dropout(c), rq)  # [B, 2H]
+        end = additive(wp, self.ptr_a(ha)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp]
+        no_answer = None
+        if self.no_answer_head is not None:
+            pooled = masked_max(states, p_mask[:, :, None], 1)  # [B, W]
+            no_answer = self.no_answer_head(torch.cat([rq, pooled], -1)).squeeze(-1)  # [B]
+        return ReaderOutput(start, end, no_answer)
+
+
+@register("read", "rnet")
+class RNet(GatedMatchReader):
+    """R-Net: gated attention, self-matching and a pointer network (see the module docstring)."""
+
+    Config = RNetConfig
+
+    def __init__(self, config: RNetConfig, vocab) -> None:
+        super().__init__(config, vocab)
+        h, m = config.hidden, self._build_core(config)
+        self.self_keys, self.self_queries = nn.Linear(m, h, bias=False), nn.Linear(m, h, bias=False)
+        self.self_scores = SELF_SCORES[config.self_scores]
+        self.self_v = nn.Linear(h, 1, bias=False) if config.self_scores == "additive" else None
+        self.self_gate = nn.Linear(2 * m, 2 * m, bias=False)
+        self.self_rnn = BiGRU(2 * m, h, 1, config.dropout)
+        self._build_output(2 * h)
+
     def _self_match(self, vp: Tensor, p_mask: Tensor) -> Tensor:
         """``v^P`` ``[B, Lp, M]`` -> ``h^P`` ``[B, Lp, 2H]``."""
         scores = self.self_scores(self.self_keys(vp), self.self_queries(vp), self.self_v)  # [B, Lp, Lp]
@@ -186,27 +224,8 @@ class RNet(Reader):
         x = torch.cat([vp, c], -1)  # [B, Lp, 2M]
         return self.self_rnn(torch.sigmoid(self.self_gate(x)) * x, p_mask)  # [B, Lp, 2H]
 
-    def _pointer(self, hp: Tensor, p_mask: Tensor, rq: Tensor) -> tuple[Tensor, Tensor]:
-        """``h^P`` ``[B, Lp, 2H]`` and ``r^Q`` ``[B, 2H]`` -> start and end logits ``[B, Lp]``."""
-        wp = self.ptr_p(self.dropout(hp))  # [B, Lp, H]
-        start = additive(wp, self.ptr_a(rq)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp]
-        c = torch.bmm(masked_softmax(start, p_mask, -1)[:, None, :], hp).squeeze(1)  # [B, 2H]
-        ha = self.ptr_cell(self.dropout(c), rq)  # [B, 2H]
-        return start, additive(wp, self.ptr_a(ha)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp] each
-
     def forward(
         self, question: Tensor, passage: Tensor, question_chars: Tensor | None = None, passage_chars: Tensor | None = None
     ) -> ReaderOutput:
-        q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
-        uq = self._encode(question, question_chars, q_mask, self.q_encoder)  # [B, Lq, 2H]
-        up = self._encode(passage, passage_chars, p_mask, self.p_encoder)  # [B, Lp, 2H]
-        vp = self._match(up, uq, q_mask, p_mask)  # [B, Lp, M]
-        hp = self._self_match(vp, p_mask)  # [B, Lp, 2H]
-        pool = self.pool_v(torch.tanh(self.pool_q(uq) + self.pool_r)).squeeze(-1)  # [B, Lq]
-        rq = torch.bmm(masked_softmax(pool, q_mask, -1)[:, None, :], uq).squeeze(1)  # [B, 2H]
-        start, end = self._pointer(hp, p_mask, rq)  # [B, Lp] each
-        no_answer = None
-        if self.no_answer_head is not None:
-            pooled = masked_max(hp, p_mask[:, :, None], 1)  # [B, 2H]
-            no_answer = self.no_answer_head(torch.cat([rq, pooled], -1)).squeeze(-1)  # [B]
-        return ReaderOutput(start, end, no_answer)
+        p_mask, vp, rq = self._encode_and_match(question, passage, question_chars, passage_chars)
+        return self._output(self._self_match(vp, p_mask), p_mask, rq)

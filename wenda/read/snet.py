@@ -34,11 +34,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN
-from wenda.read.base import Reader, ReaderConfig, ReaderOutput
-from wenda.read.match_lstm import reverse_within
-from wenda.read.rnet import BiGRU, GatedAttentionGRU, additive
+from wenda.nn import masked_softmax
+from wenda.read.base import ReaderConfig, ReaderOutput
+from wenda.read.rnet import GatedMatchReader, additive
 from wenda.registry import register
 
 
@@ -61,58 +59,21 @@ class SNetConfig(ReaderConfig):
 
 
 @register("read", "snet")
-class SNet(Reader):
+class SNet(GatedMatchReader):
     """S-Net's evidence extraction: matching, pointer network and passage ranking (see the module docstring)."""
 
     Config = SNetConfig
 
     def __init__(self, config: SNetConfig, vocab) -> None:
         super().__init__(config, vocab)
-        c, h = config, config.hidden
-        self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
-        self.q_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
-        self.p_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
-        self.dropout = nn.Dropout(c.dropout)
-        self.gated = GatedAttentionGRU(h)
-        self.gated_back = GatedAttentionGRU(h) if c.bidirectional_match else None
-        m = 2 * h if c.bidirectional_match else h  # width of v^P
-        self.pool_q, self.pool_v = nn.Linear(2 * h, h, bias=False), nn.Linear(h, 1, bias=False)
-        self.pool_r = nn.Parameter(torch.randn(h) / h**0.5)  # W^Q_v V^Q_r as one vector
-        self.ptr_p, self.ptr_a = nn.Linear(m, h, bias=False), nn.Linear(2 * h, h, bias=False)
-        self.ptr_v = nn.Linear(h, 1, bias=False)
-        self.ptr_cell = nn.GRUCell(m, 2 * h)
-        if c.rank:
+        h, m = config.hidden, self._build_core(config)
+        self._build_output(m)
+        if config.rank:
             self.rank_p, self.rank_q = nn.Linear(m, h, bias=False), nn.Linear(2 * h, h, bias=False)
             self.rank_v = nn.Linear(h, 1, bias=False)
             self.rank_mlp = nn.Sequential(nn.Linear(m + 2 * h, h), nn.Tanh(), nn.Linear(h, 1, bias=False))
-        self.no_answer_head = nn.Linear(m + 2 * h, 1) if c.no_answer else None
         self.last_rank_logits: Tensor | None = None
         self.last_rank_weights: Tensor | None = None
-
-    def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiGRU) -> Tensor:
-        """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, 2H]``, zero at padding."""
-        x = self.embedding(ids)  # [B, L, E]
-        if self.char_cnn is not None:
-            x = torch.cat([x, self.char_cnn(chars)], -1)  # [B, L, E + F]
-        return rnn(x, mask)  # [B, L, 2H]
-
-    def _match(self, up: Tensor, uq: Tensor, q_mask: Tensor, p_mask: Tensor) -> Tensor:
-        """``u^P`` ``[B, Lp, 2H]``, ``u^Q`` ``[B, Lq, 2H]`` -> ``v^P`` ``[B, Lp, M]``, zero at padding."""
-        up, uq = self.dropout(up), self.dropout(uq)
-        vp = self.gated(up, uq, q_mask)  # [B, Lp, H]
-        if self.gated_back is not None:
-            lengths = p_mask.sum(1)  # [B]
-            back = reverse_within(self.gated_back(reverse_within(up, lengths), uq, q_mask), lengths)  # [B, Lp, H]
-            vp = torch.cat([vp, back], -1)  # [B, Lp, 2H]
-        return vp * p_mask[:, :, None]  # [B, Lp, M]
-
-    def _pointer(self, vp: Tensor, p_mask: Tensor, rq: Tensor) -> tuple[Tensor, Tensor]:
-        """``v^P`` ``[B, Lp, M]`` and ``r^Q`` ``[B, 2H]`` -> start and end logits ``[B, Lp]``."""
-        wp = self.ptr_p(self.dropout(vp))  # [B, Lp, H]
-        start = additive(wp, self.ptr_a(rq)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp]
-        c = torch.bmm(masked_softmax(start, p_mask, -1)[:, None, :], vp).squeeze(1)  # [B, M]
-        ha = self.ptr_cell(self.dropout(c), rq)  # [B, 2H]
-        return start, additive(wp, self.ptr_a(ha)[:, None, :], self.ptr_v).squeeze(1)  # [B, Lp] each
 
     def rank_logits(self, vp: Tensor, p_mask: Tensor, rq: Tensor) -> tuple[Tensor, Tensor]:
         """``v^P`` ``[B, Lp, M]``, ``r^Q`` ``[B, 2H]`` -> relevance logits ``[B]`` and pooling weights
@@ -125,17 +86,7 @@ class SNet(Reader):
     def forward(
         self, question: Tensor, passage: Tensor, question_chars: Tensor | None = None, passage_chars: Tensor | None = None
     ) -> ReaderOutput:
-        q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
-        uq = self._encode(question, question_chars, q_mask, self.q_encoder)  # [B, Lq, 2H]
-        up = self._encode(passage, passage_chars, p_mask, self.p_encoder)  # [B, Lp, 2H]
-        vp = self._match(up, uq, q_mask, p_mask)  # [B, Lp, M]
-        pool = self.pool_v(torch.tanh(self.pool_q(uq) + self.pool_r)).squeeze(-1)  # [B, Lq]
-        rq = torch.bmm(masked_softmax(pool, q_mask, -1)[:, None, :], uq).squeeze(1)  # [B, 2H]
-        start, end = self._pointer(vp, p_mask, rq)  # [B, Lp] each
+        p_mask, vp, rq = self._encode_and_match(question, passage, question_chars, passage_chars)
         if self.config.rank:
             self.last_rank_logits, self.last_rank_weights = self.rank_logits(vp, p_mask, rq)  # [B], [B, Lp]
-        no_answer = None
-        if self.no_answer_head is not None:
-            pooled = masked_max(vp, p_mask[:, :, None], 1)  # [B, M]
-            no_answer = self.no_answer_head(torch.cat([rq, pooled], -1)).squeeze(-1)  # [B]
-        return ReaderOutput(start, end, no_answer)
+        return self._output(vp, p_mask, rq)
