@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import typer
@@ -33,13 +34,17 @@ _SUMMARY = ("model", "out", "best", "best_epoch", "epoch", "stopped", "seconds",
 
 
 def _run(train, selection: str, as_json: bool) -> None:
-    """Run a training function, turning setting errors into usage errors, and print its summary."""
+    """Run a training function, turning setting errors into usage errors, and print its summary.
+    Progress (epochs, a step line each minute) is logged to stderr, for runs whose bars nobody sees."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         report = train()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     if as_json:
-        typer.echo(json.dumps({k: report.get(k) for k in (*_SUMMARY, "dataset", "train_examples") if k in report}))
+        typer.echo(
+            json.dumps({k: report.get(k) for k in (*_SUMMARY, "dataset", "train_examples") if k in report})
+        )
         return
     err.print(
         f"{report['model']}: best {selection} {report['config']['metric']} {report['best']:.4f} at epoch "
@@ -62,7 +67,11 @@ def ranker_cmd(
     require_ml()
     from wenda.train.ranking import train_ranker
 
-    _run(lambda: train_ranker(model, dataset, out, parse_settings(set_ or []), progress=not quiet), "dev", as_json)
+    _run(
+        lambda: train_ranker(model, dataset, out, parse_settings(set_ or []), progress=not quiet),
+        "dev",
+        as_json,
+    )
 
 
 @train_app.command("reader")
@@ -70,7 +79,9 @@ def reader_cmd(
     model: str = typer.Option(..., "--model", "-m", help="a registered reader (drqa, ...)"),
     out: Path = typer.Option(..., "--out", "-o", help="model directory to write (resumes if interrupted)"),
     set_: list[str] = typer.Option(None, "--set", help="model or training setting, key=value (repeatable)"),
-    data: list[str] = typer.Option(None, "--data", help="training sets (default: all eight span-annotated sets)"),
+    data: list[str] = typer.Option(
+        None, "--data", help="training sets (default: all eight span-annotated sets)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -78,4 +89,8 @@ def reader_cmd(
     require_ml()
     from wenda.train.reading import train_reader
 
-    _run(lambda: train_reader(model, out, parse_settings(set_ or []), data or None, progress=not quiet), "held-out", as_json)
+    _run(
+        lambda: train_reader(model, out, parse_settings(set_ or []), data or None, progress=not quiet),
+        "held-out",
+        as_json,
+    )

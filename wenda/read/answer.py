@@ -60,12 +60,18 @@ class ReaderService:
 
     def read(self, question: str, passages: Sequence[str], top_k: int = 1) -> list[Answer]:
         """The ``top_k`` best answers to ``question`` in ``passages`` (best first)."""
-        chunks = [w for i, p in enumerate(passages) for w in windows(self.tokenizer.spans(p), self.model.config.max_passage_len, i)]
+        chunks = [
+            w
+            for i, p in enumerate(passages)
+            for w in windows(self.tokenizer.spans(p), self.model.config.max_passage_len, i)
+        ]
         chunks = [c for c in chunks if c[1]]
         if not chunks:
             return []
         with torch.inference_mode():
-            spans, p_none = self.model.read_tokens(self.tokenizer.tokens(question), [c[1] for c in chunks], self.max_answer_len, top_k)
+            spans, p_none = self.model.read_tokens(
+                self.tokenizer.tokens(question), [c[1] for c in chunks], self.max_answer_len, top_k
+            )
         answers = []
         for s in spans:
             passage, _, offsets = chunks[s.passage]

@@ -95,7 +95,9 @@ def span_loss(output: ReaderOutput, mask: Tensor, starts: Tensor, ends: Tensor, 
     else:
         starts, ends = starts.clamp_max(length - 1), ends.clamp_max(length - 1)
         weight = has_answer.to(start.dtype)  # [B]
-    nll = F.cross_entropy(start, starts, reduction="none") + F.cross_entropy(end, ends, reduction="none")  # [B]
+    nll = F.cross_entropy(start, starts, reduction="none") + F.cross_entropy(
+        end, ends, reduction="none"
+    )  # [B]
     nll = torch.where(weight > 0, nll, torch.zeros_like(nll))  # a skipped row's dummy target may be inf
     return (nll * weight).sum() / weight.sum().clamp_min(1.0)
 
@@ -114,7 +116,9 @@ class Reader(NeuralModel):
         length = max(1, min(cap, max((len(r) for r in rows), default=0)))
         return pad_ids([self.vocab.encode(r) for r in rows], length)
 
-    def featurize(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> dict[str, Tensor]:
+    def featurize(
+        self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]
+    ) -> dict[str, Tensor]:
         """Tensors for a batch of tokenized (question, passage) pairs: by default word ids
         ``question`` ``[B, Lq]`` and ``passage`` ``[B, Lp]``, padded to the batch's longest row
         (at least 1) and capped at the config's maxima (0 = padding); models with a character CNN
@@ -134,14 +138,20 @@ class Reader(NeuralModel):
         """Start/end logits ``[B, Lp]`` (and no-answer ``[B]``) for the batch :meth:`featurize` made."""
         raise NotImplementedError
 
-    def logits(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> tuple[ReaderOutput, Tensor]:
+    def logits(
+        self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]
+    ) -> tuple[ReaderOutput, Tensor]:
         """Featurize and run in one step, on the model's device: the output and the passage mask."""
         features = {k: v.to(self.device) for k, v in self.featurize(questions, passages).items()}
         return self(**features), features["passage"] != 0
 
     @torch.no_grad()
     def read_tokens(
-        self, question_tokens: Sequence[str], passages_tokens: Sequence[Sequence[str]], max_answer_len: int = 15, top_k: int = 1
+        self,
+        question_tokens: Sequence[str],
+        passages_tokens: Sequence[Sequence[str]],
+        max_answer_len: int = 15,
+        top_k: int = 1,
     ) -> tuple[list[Span], float]:
         """The ``top_k`` best answer spans for one question over its passages, and P(no answer).
 

@@ -19,7 +19,7 @@ a 90-minute budget holds about two; the character settings, highway depth and dr
 paper's; ``embed_dim`` is the base's 50 (GloVe 6B) and the word vectors are tuned unless
 ``freeze_embeddings`` (the paper's choice) is set, since out-of-GloVe and hashed words start random.
 
-Departures: masking is exact (packed LSTMs; masked softmaxes; the query-to-context max over real
+Departures: masking is exact (:class:`~wenda.nn.rnn.BiRNN`; masked softmaxes; the query-to-context max over real
 question words only; the char CNN maxes over windows starting at real characters, where the
 paper's code pools over padding too), so padding never changes a pair's logits. The similarity has
 no bias (every softmax it feeds cancels one) and neither do the two output projections, for the
@@ -36,8 +36,8 @@ from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
 from wenda.nn.charcnn import CharCNN, Highway
+from wenda.nn.rnn import BiRNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
-from wenda.read.drqa import BiLSTM
 from wenda.registry import register
 
 
@@ -89,10 +89,10 @@ class BiDAF(Reader):
         self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout)
         self.highway = Highway(c.embed_dim + c.char_filters, c.highway_layers)
         # Single-layer LSTMs get their input dropout from self.dropout (nn.LSTM's own is between layers).
-        self.context_rnn = BiLSTM(c.embed_dim + c.char_filters, c.hidden, 1, 0.0)
+        self.context_rnn = BiRNN(c.embed_dim + c.char_filters, c.hidden, 1, 0.0)
         self.similarity = nn.Parameter(torch.empty(3 * h2).uniform_(-(h2**-0.5), h2**-0.5))
-        self.modeling_rnn = BiLSTM(4 * h2, c.hidden, 2, c.dropout)
-        self.end_rnn = BiLSTM(h2, c.hidden, 1, 0.0)
+        self.modeling_rnn = BiRNN(4 * h2, c.hidden, 2, c.dropout)
+        self.end_rnn = BiRNN(h2, c.hidden, 1, 0.0)
         self.start_head = nn.Linear(5 * h2, 1, bias=False)
         self.end_head = nn.Linear(5 * h2, 1, bias=False)
         self.no_answer_head = nn.Linear(2 * h2, 1) if c.no_answer else None

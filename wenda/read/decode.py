@@ -57,7 +57,12 @@ def _log_normalizer(scores: Tensor, no_answer: Tensor | None) -> Tensor:
 
 
 def decode(
-    start: Tensor, end: Tensor, mask: Tensor, max_len: int = 15, top_k: int = 1, no_answer: Tensor | None = None
+    start: Tensor,
+    end: Tensor,
+    mask: Tensor,
+    max_len: int = 15,
+    top_k: int = 1,
+    no_answer: Tensor | None = None,
 ) -> tuple[list[Span], float]:
     """The ``top_k`` best spans over all ``P`` passages read for one question, and the probability
     that the answer is in none of them (0 without a ``no_answer`` logit).

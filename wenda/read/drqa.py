@@ -17,7 +17,7 @@ Departures: wenda's tokenizer lowercases, so the original-case exact match equal
 unless the tokenizer keeps case (both are computed from the tokens received); there is no
 lemmatizer, so the lemma match uses the Snowball English stem (PyStemmer) instead; POS and NER
 features are omitted (no tagger). Term frequency is counted over the passage as truncated to
-``max_passage_len``. Padding is handled by packed LSTMs and masked softmaxes throughout. The LSTM
+``max_passage_len``. Padding is handled exactly (:class:`~wenda.nn.rnn.BiRNN`) and by masked softmaxes throughout. The LSTM
 output is the last layer's (the paper's formula; DrQA's code concatenates all three layers).
 """
 
@@ -30,9 +30,9 @@ from functools import cached_property
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from wenda.nn import masked_softmax
+from wenda.nn.rnn import BiRNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.registry import register
 
@@ -48,22 +48,6 @@ class DrQAConfig(ReaderConfig):
     layers: int = 3
     dropout: float = 0.3
     tune_top_k: int = 0
-
-
-class BiLSTM(nn.Module):
-    """A stacked bidirectional LSTM over padded, packed sequences, dropout on each layer's input."""
-
-    def __init__(self, input_size: int, hidden: int, layers: int, dropout: float) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(input_size, hidden, layers, batch_first=True, bidirectional=True, dropout=dropout)
-
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """``[B, L, D]``, mask ``[B, L]`` -> ``[B, L, 2H]``, zero at padding."""
-        lengths = mask.sum(1).clamp_min(1).cpu()  # an empty row runs one (masked) pad step
-        packed = pack_padded_sequence(self.dropout(x), lengths, batch_first=True, enforce_sorted=False)
-        out, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])
-        return out * mask[:, :, None]  # [B, L, 2H]
 
 
 def aligned_attention(p: Tensor, q: Tensor, q_mask: Tensor, proj: nn.Module) -> Tensor:
@@ -83,8 +67,8 @@ class DrQA(Reader):
         e, h2 = config.embed_dim, 2 * config.hidden
         self.embed_dropout = nn.Dropout(config.dropout)
         self.align = nn.Linear(e, e)
-        self.passage_rnn = BiLSTM(2 * e + N_FEATURES, config.hidden, config.layers, config.dropout)
-        self.question_rnn = BiLSTM(e, config.hidden, config.layers, config.dropout)
+        self.passage_rnn = BiRNN(2 * e + N_FEATURES, config.hidden, config.layers, config.dropout)
+        self.question_rnn = BiRNN(e, config.hidden, config.layers, config.dropout)
         self.self_attn = nn.Linear(h2, 1)
         self.start_bilinear = nn.Linear(h2, h2)
         self.end_bilinear = nn.Linear(h2, h2)
@@ -117,13 +101,17 @@ class DrQA(Reader):
             out[: len(rows)] = torch.tensor(rows, dtype=torch.float)
         return out
 
-    def featurize(self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> dict[str, Tensor]:
+    def featurize(
+        self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]
+    ) -> dict[str, Tensor]:
         """Word ids as in :meth:`Reader.featurize` plus ``features`` ``[B, Lp, 4]`` computed from the
         tokens as received (case included, if the tokenizer kept it)."""
         out = super().featurize(questions, passages)
         length = out["passage"].shape[1]
         questions = [list(q)[: self.config.max_question_len] for q in questions]
-        out["features"] = torch.stack([self._features(q, p, length) for q, p in zip(questions, passages, strict=True)])
+        out["features"] = torch.stack(
+            [self._features(q, p, length) for q, p in zip(questions, passages, strict=True)]
+        )
         return out
 
     def forward(self, question: Tensor, passage: Tensor, features: Tensor) -> ReaderOutput:
@@ -141,6 +129,8 @@ class DrQA(Reader):
         end = torch.bmm(p, self.end_bilinear(q)[:, :, None]).squeeze(-1)  # [B, Lp]
         no_answer = None
         if self.no_answer_head is not None:
-            pooled = p.masked_fill(~p_mask[:, :, None], -1e4).max(1).values * p_mask.any(1, keepdim=True)  # [B, 2H]
+            pooled = p.masked_fill(~p_mask[:, :, None], -1e4).max(1).values * p_mask.any(
+                1, keepdim=True
+            )  # [B, 2H]
             no_answer = self.no_answer_head(torch.cat([q, pooled], -1)).squeeze(-1)  # [B]
         return ReaderOutput(start, end, no_answer)

@@ -30,7 +30,7 @@ the paper's best, ``mul``, or its ``sum`` ablation). Characters are a max-pooled
 (:class:`~wenda.nn.charcnn.CharCNN`), not a BiGRU's final states; the paper's optional
 token-in-query feature is left out. The optional no-answer logit (not in the paper) is a linear
 head on ``[q; max-pooled D^(K)]``. Padding is trailing: BiGRUs zero it and read rows reversed within
-their lengths (:class:`~wenda.read.rnet.BiGRU`), the query softmax masks padded query words, and
+their lengths (:class:`~wenda.nn.rnn.BiRNN`), the query softmax masks padded query words, and
 padded document positions stay zero through every gate.
 """
 
@@ -43,8 +43,8 @@ from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
 from wenda.nn.charcnn import CharCNN
+from wenda.nn.rnn import BiRNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
-from wenda.read.rnet import BiGRU
 from wenda.registry import register
 
 GATES = {"mul": torch.mul, "sum": torch.add}  # the gated-attention combination, by config name
@@ -95,9 +95,13 @@ class GAReader(Reader):
         if c.hops < 1 or c.gate not in GATES:
             raise ValueError(f"need hops >= 1 and gate in {sorted(GATES)}, got {c.hops}, {c.gate!r}")
         e = c.embed_dim + c.char_filters
-        self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
-        self.doc_rnns = nn.ModuleList(BiGRU(e if k == 0 else 2 * h, h, 1, c.dropout) for k in range(c.hops))
-        self.query_rnns = nn.ModuleList(BiGRU(e, h, 1, c.dropout) for _ in range(c.hops))
+        self.char_cnn = (
+            CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
+        )
+        self.doc_rnns = nn.ModuleList(
+            BiRNN(e if k == 0 else 2 * h, h, 1, c.dropout, "gru") for k in range(c.hops)
+        )
+        self.query_rnns = nn.ModuleList(BiRNN(e, h, 1, c.dropout, "gru") for _ in range(c.hops))
         self.gate = GATES[c.gate]
         self.start_bilinear = nn.Linear(2 * h, 2 * h)
         self.end_bilinear = nn.Linear(2 * h, 2 * h)
@@ -109,7 +113,11 @@ class GAReader(Reader):
         return x if self.char_cnn is None else torch.cat([x, self.char_cnn(chars)], -1)  # [B, L, E + F]
 
     def forward(
-        self, question: Tensor, passage: Tensor, question_chars: Tensor | None = None, passage_chars: Tensor | None = None
+        self,
+        question: Tensor,
+        passage: Tensor,
+        question_chars: Tensor | None = None,
+        passage_chars: Tensor | None = None,
     ) -> ReaderOutput:
         q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
         y = self._embed(question, question_chars)  # [B, Lq, E]

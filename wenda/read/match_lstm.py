@@ -40,6 +40,7 @@ import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
+from wenda.nn.rnn import reverse_within
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.registry import register
 
@@ -50,14 +51,6 @@ class MatchLSTMConfig(ReaderConfig):
 
     hidden: int = 75
     dropout: float = 0.2
-
-
-def reverse_within(x: Tensor, lengths: Tensor) -> Tensor:
-    """Each row of ``[B, L, D]`` reversed over its first ``lengths[b]`` steps, padding left in place
-    (so applying it twice gives ``x`` back)."""
-    steps = torch.arange(x.shape[1], device=x.device)[None, :]  # [1, L]
-    index = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)  # [B, L]
-    return x.gather(1, index[:, :, None].expand_as(x))  # [B, L, D]
 
 
 class MatchLSTM(nn.Module):
@@ -140,7 +133,9 @@ class MatchLSTMReader(Reader):
         hq, hp = self._encode(question, q_mask), self._encode(passage, p_mask)  # [B, Lq, H], [B, Lp, H]
         lengths = p_mask.sum(1)  # [B]
         right = self.match_forward(hp, hq, q_mask)  # [B, Lp, H]
-        left = reverse_within(self.match_backward(reverse_within(hp, lengths), hq, q_mask), lengths)  # [B, Lp, H]
+        left = reverse_within(
+            self.match_backward(reverse_within(hp, lengths), hq, q_mask), lengths
+        )  # [B, Lp, H]
         hr = torch.cat([right, left], -1) * p_mask[:, :, None]  # [B, Lp, 2H]
         start, end, summary = self.pointer(hr, p_mask)  # [B, Lp], [B, Lp], [B, 2H]
         no_answer = None

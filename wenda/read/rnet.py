@@ -32,7 +32,7 @@ max-pooled CNN (:class:`~wenda.nn.charcnn.CharCNN`), not a BiGRU's final states.
 in match_lstm.py). Dropout is on the input of every recurrent layer and of the pointer. The
 optional no-answer logit (not in the paper) is a linear head on ``[r^Q; max-pooled h^P]``. Padding
 is trailing: the loop and the forward GRUs never carry it into a real position, the backward ones
-run on rows reversed within their lengths (unpacked: see :class:`BiGRU`), every softmax is masked,
+run on rows reversed within their lengths (unpacked: see :class:`~wenda.nn.rnn.BiRNN`), every softmax is masked,
 and outputs at padding are zero.
 """
 
@@ -45,8 +45,8 @@ from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
 from wenda.nn.charcnn import CharCNN
+from wenda.nn.rnn import BiRNN, reverse_within
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
-from wenda.read.match_lstm import reverse_within
 from wenda.registry import register
 
 
@@ -69,27 +69,6 @@ class RNetConfig(ReaderConfig):
     max_word_len: int = 16
 
 
-class BiGRU(nn.Module):
-    """A stacked bidirectional GRU over trailing-padded rows, dropout on each layer's input. Not
-    packed: on the CPU a packed GRU's backward fills a zero tensor the size of the whole batch for
-    every time step (~80% of a training step here); the backward GRU reads rows reversed instead."""
-
-    def __init__(self, input_size: int, hidden: int, layers: int, dropout: float) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        sizes = [input_size] + [2 * hidden] * (layers - 1)
-        self.layers = nn.ModuleList(nn.ModuleList(nn.GRU(d, hidden, batch_first=True) for _ in "lr") for d in sizes)
-
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """``[B, L, D]``, mask ``[B, L]`` -> ``[B, L, 2H]``, zero at padding."""
-        lengths = mask.sum(1)  # [B]
-        for right, left in self.layers:
-            x = self.dropout(x)
-            backward = reverse_within(left(reverse_within(x, lengths))[0], lengths)  # [B, L, H]
-            x = torch.cat([right(x)[0], backward], -1) * mask[:, :, None]  # [B, L, 2H]
-        return x
-
-
 def additive(keys: Tensor, queries: Tensor, v: nn.Linear) -> Tensor:
     """``v^T tanh(k_j + q_t)`` for projected keys ``[B, Lk, H]`` and queries ``[B, Lq, H]`` -> ``[B, Lq, Lk]``."""
     return v(torch.tanh(keys[:, None, :, :] + queries[:, :, None, :])).squeeze(-1)  # [B, Lq, Lk]
@@ -97,7 +76,9 @@ def additive(keys: Tensor, queries: Tensor, v: nn.Linear) -> Tensor:
 
 def dot(keys: Tensor, queries: Tensor, v: None = None) -> Tensor:
     """``relu(k_j) · relu(q_t) / sqrt(H)``, same shapes as :func:`additive` (``v`` unused)."""
-    return torch.bmm(torch.relu(queries), torch.relu(keys).transpose(1, 2)) / keys.shape[-1] ** 0.5  # [B, Lq, Lk]
+    return (
+        torch.bmm(torch.relu(queries), torch.relu(keys).transpose(1, 2)) / keys.shape[-1] ** 0.5
+    )  # [B, Lq, Lk]
 
 
 SELF_SCORES = {"additive": additive, "dot": dot}  # the self-matching score, by config name
@@ -115,7 +96,9 @@ class GatedAttentionGRU(nn.Module):
         self.gate = nn.Linear(4 * hidden, 4 * hidden, bias=False)
         self.cell = nn.GRUCell(4 * hidden, hidden)
 
-    def step(self, wq: Tensor, uq: Tensor, q_mask: Tensor, up_t: Tensor, wp_t: Tensor, v_prev: Tensor) -> Tensor:
+    def step(
+        self, wq: Tensor, uq: Tensor, q_mask: Tensor, up_t: Tensor, wp_t: Tensor, v_prev: Tensor
+    ) -> Tensor:
         """One position: ``W^Q_u u^Q`` ``[B, Lq, H]``, ``u^Q`` ``[B, Lq, 2H]``, ``u^P_t`` ``[B, 2H]``,
         ``W^P_u u^P_t`` ``[B, H]``, ``v^P_{t-1}`` ``[B, H]`` -> the gated input ``[B, 4H]``."""
         scores = additive(wq, (wp_t + self.w_vp(v_prev))[:, None, :], self.v)  # [B, 1, Lq]
@@ -142,9 +125,11 @@ class GatedMatchReader(Reader):
     def _build_core(self, c) -> int:
         """The encoders, the matching and the question pooling; returns the width M of ``v^P``."""
         h = c.hidden
-        self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
-        self.q_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
-        self.p_encoder = BiGRU(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout)
+        self.char_cnn = (
+            CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
+        )
+        self.q_encoder = BiRNN(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout, "gru")
+        self.p_encoder = BiRNN(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout, "gru")
         self.dropout = nn.Dropout(c.dropout)
         self.gated = GatedAttentionGRU(h)
         self.gated_back = GatedAttentionGRU(h) if c.bidirectional_match else None
@@ -160,7 +145,7 @@ class GatedMatchReader(Reader):
         self.ptr_cell = nn.GRUCell(width, 2 * h)
         self.no_answer_head = nn.Linear(width + 2 * h, 1) if self.config.no_answer else None
 
-    def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiGRU) -> Tensor:
+    def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiRNN) -> Tensor:
         """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, 2H]``, zero at padding."""
         x = self.embedding(ids)  # [B, L, E]
         if self.char_cnn is not None:
@@ -173,7 +158,9 @@ class GatedMatchReader(Reader):
         vp = self.gated(up, uq, q_mask)  # [B, Lp, H]
         if self.gated_back is not None:
             lengths = p_mask.sum(1)  # [B]
-            back = reverse_within(self.gated_back(reverse_within(up, lengths), uq, q_mask), lengths)  # [B, Lp, H]
+            back = reverse_within(
+                self.gated_back(reverse_within(up, lengths), uq, q_mask), lengths
+            )  # [B, Lp, H]
             vp = torch.cat([vp, back], -1)  # [B, Lp, 2H]
         return vp * p_mask[:, :, None]  # [B, Lp, M]
 
@@ -214,7 +201,7 @@ class RNet(GatedMatchReader):
         self.self_scores = SELF_SCORES[config.self_scores]
         self.self_v = nn.Linear(h, 1, bias=False) if config.self_scores == "additive" else None
         self.self_gate = nn.Linear(2 * m, 2 * m, bias=False)
-        self.self_rnn = BiGRU(2 * m, h, 1, config.dropout)
+        self.self_rnn = BiRNN(2 * m, h, 1, config.dropout, "gru")
         self._build_output(2 * h)
 
     def _self_match(self, vp: Tensor, p_mask: Tensor) -> Tensor:
@@ -225,7 +212,11 @@ class RNet(GatedMatchReader):
         return self.self_rnn(torch.sigmoid(self.self_gate(x)) * x, p_mask)  # [B, Lp, 2H]
 
     def forward(
-        self, question: Tensor, passage: Tensor, question_chars: Tensor | None = None, passage_chars: Tensor | None = None
+        self,
+        question: Tensor,
+        passage: Tensor,
+        question_chars: Tensor | None = None,
+        passage_chars: Tensor | None = None,
     ) -> ReaderOutput:
         p_mask, vp, rq = self._encode_and_match(question, passage, question_chars, passage_chars)
         return self._output(self._self_match(vp, p_mask), p_mask, rq)

@@ -84,7 +84,11 @@ class SNet(GatedMatchReader):
         return self.rank_mlp(torch.cat([rq, rp], -1)).squeeze(-1), weights  # [B], [B, Lp]
 
     def forward(
-        self, question: Tensor, passage: Tensor, question_chars: Tensor | None = None, passage_chars: Tensor | None = None
+        self,
+        question: Tensor,
+        passage: Tensor,
+        question_chars: Tensor | None = None,
+        passage_chars: Tensor | None = None,
     ) -> ReaderOutput:
         p_mask, vp, rq = self._encode_and_match(question, passage, question_chars, passage_chars)
         if self.config.rank:

@@ -28,7 +28,8 @@ from wenda.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpo
 
 log = logging.getLogger(__name__)
 # Settings that may change when a run is resumed: they decide when it ends, not what it computes.
-_RESUMABLE = {"epochs", "patience", "max_minutes", "device"}
+_RESUMABLE = {"epochs", "patience", "max_minutes", "device", "threads"}
+_LOG_SECONDS = 60.0  # how often a training step is logged
 
 
 class TrainingError(WendaError):
@@ -83,7 +84,9 @@ class Task(Protocol):
 class Trainer:
     """Trains ``model`` on ``task`` into ``out`` (best model there; checkpoints in ``out/checkpoint``)."""
 
-    def __init__(self, model: torch.nn.Module, task: Task, config: TrainConfig, out: Path, progress: bool = True):
+    def __init__(
+        self, model: torch.nn.Module, task: Task, config: TrainConfig, out: Path, progress: bool = True
+    ):
         self.model, self.task, self.config, self.out = model.to(config.device), task, config, Path(out)
         self.checkpoints = self.out / "checkpoint"
         self.progress = progress
@@ -108,7 +111,9 @@ class Trainer:
         resumed = load_checkpoint(self.checkpoints, self.model, self.optimizer)
         changed = {k for k, v in resumed["config"].items() if state["config"].get(k) != v} - _RESUMABLE
         if changed:
-            raise TrainingError(f"{self.checkpoints} was made with other settings ({sorted(changed)}); use another --out")
+            raise TrainingError(
+                f"{self.checkpoints} was made with other settings ({sorted(changed)}); use another --out"
+            )
         log.info("resuming from the checkpoint of epoch %d", resumed["epoch"])
         return {**resumed, "config": state["config"]}
 
@@ -126,7 +131,9 @@ class Trainer:
         epoch = state["epoch"] + 1
         started = time.perf_counter()
         torch.manual_seed(self.config.seed * 100_003 + epoch)
-        losses = self._train_steps(list(self.task.batches(epoch, np.random.default_rng([self.config.seed, epoch]))), epoch)
+        losses = self._train_steps(
+            list(self.task.batches(epoch, np.random.default_rng([self.config.seed, epoch]))), epoch
+        )
         self.model.eval()
         with torch.inference_mode():
             metrics = self.task.evaluate(self.model)
@@ -138,15 +145,17 @@ class Trainer:
             state["bad_epochs"] += 1
         state["seconds"] += time.perf_counter() - started
         state["epoch"] = epoch
-        state["history"].append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else 0.0, **metrics})
+        state["history"].append(
+            {"epoch": epoch, "loss": float(np.mean(losses)) if losses else 0.0, **metrics}
+        )
         save_checkpoint(self.checkpoints, self.model, self.optimizer, state)
         log.info("epoch %d: loss %.4f dev %s", epoch, state["history"][-1]["loss"], metrics)
 
     def _train_steps(self, batches: list, epoch: int) -> list[float]:
         self.model.train()
-        losses = []
+        losses, started, reported = [], time.perf_counter(), time.perf_counter()
         with self._bar(len(batches), epoch) as (bar, task):
-            for batch in batches:
+            for step, batch in enumerate(batches, 1):
                 self.optimizer.zero_grad(set_to_none=True)
                 loss = self.task.loss(self.model, batch)
                 loss.backward()
@@ -155,6 +164,17 @@ class Trainer:
                 self.optimizer.step()
                 losses.append(loss.item())
                 bar.update(task, advance=1, description=f"epoch {epoch} loss {np.mean(losses[-50:]):.4f}")
+                if time.perf_counter() - reported >= _LOG_SECONDS:  # a line for logs, where bars don't show
+                    reported = time.perf_counter()
+                    rate = (reported - started) / step
+                    log.info(
+                        "epoch %d step %d/%d loss %.4f (%.2f s/step)",
+                        epoch,
+                        step,
+                        len(batches),
+                        np.mean(losses[-50:]),
+                        rate,
+                    )
         return losses
 
     @contextmanager
