@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-WORDS = ["who", "wrote", "hamlet", "when", "was", "it", "written", "by", "william", "shakespeare", "in", "london"]
+WORDS = [
+    "who",
+    "wrote",
+    "hamlet",
+    "when",
+    "was",
+    "it",
+    "written",
+    "by",
+    "william",
+    "shakespeare",
+    "in",
+    "london",
+]
 
 
-def assert_padding_invariant(model, short_q=("who", "wrote", "hamlet"), short_p=("william", "wrote", "it")) -> None:
+def assert_padding_invariant(
+    model, short_q=("who", "wrote", "hamlet"), short_p=("william", "wrote", "it")
+) -> None:
     """A short pair alone, and the same pair padded beside a longer question and passage: the logits
     at its real positions (and its no-answer logit, if any) agree."""
     import torch  # here, so that test modules can import this before skipping without torch

@@ -17,6 +17,7 @@ from wenda import registry  # noqa: E402
 from wenda.nn.modeldir import load_model, save_model  # noqa: E402
 from wenda.read.base import ReaderOutput, span_loss  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
+from wenda.train.grouped import OBJECTIVES  # noqa: E402
 
 # Four questions, each with a passage holding an obvious answer at (start, end), inclusive.
 TINY = [
@@ -67,10 +68,29 @@ def test_output_shape_and_finite_on_edge_cases(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_trainable_parameter_gets_a_gradient(name):
     model = _model(name).train()
-    output, mask, starts, ends = _batch(model)
-    span_loss(output, mask, starts, ends, torch.ones(len(TINY), dtype=torch.bool)).backward()
-    missing = [n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
+    _loss(model, TINY, torch.ones(len(TINY), dtype=torch.bool)).backward()
+    missing = [
+        n
+        for n, p in model.named_parameters()
+        if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)
+    ]
     assert not missing, f"no gradient reaches: {missing}"
+
+
+def _loss(model, rows, has_answer):
+    """The model's training loss on ``rows``: the span loss, or for readers that rank passages
+    their group objective, each row's passage grouped with the next row's as a distractor (a row
+    without an answer: a group whose passages all lack it)."""
+    if model.rank_objective is None:
+        output, mask, starts, ends = _batch(model, rows)
+        return span_loss(output, mask, starts, ends, has_answer)
+    groups = []
+    for i, (question, passage, start, end) in enumerate(rows):
+        other = rows[(i + 1) % len(rows)][1].split()
+        gold = " ".join(passage.split()[start : end + 1])
+        start, end = (start, end) if has_answer[i] else (-1, -1)
+        groups.append((question.split(), [passage.split(), other], start, end, (gold,)))
+    return OBJECTIVES[model.rank_objective](model, groups)
 
 
 def _train(model, rows, has_answer, steps):
@@ -78,8 +98,7 @@ def _train(model, rows, has_answer, steps):
     losses = []
     for _ in range(steps):
         optimizer.zero_grad()
-        output, mask, starts, ends = _batch(model, rows)
-        loss = span_loss(output, mask, starts, ends, has_answer)
+        loss = _loss(model, rows, has_answer)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
@@ -120,7 +139,9 @@ def test_span_loss_moves_an_unanswerable_example_to_the_no_answer_class():
     optimizer = torch.optim.SGD([start, end, z], lr=0.5)
     for _ in range(50):
         optimizer.zero_grad()
-        span_loss(ReaderOutput(start, end, z), mask, torch.tensor([0]), torch.tensor([0]), torch.tensor([False])).backward()
+        span_loss(
+            ReaderOutput(start, end, z), mask, torch.tensor([0]), torch.tensor([0]), torch.tensor([False])
+        ).backward()
         optimizer.step()
     p = torch.softmax(torch.cat([start[0, :3], z]), 0)
     assert p[-1] > 0.95

@@ -20,7 +20,11 @@ def test_worked_example_probabilities_and_tie_break():
     Spans (0,0): e^(0+ln2) = 2; (0,1): e^0 = 1; (1,1): e^(ln2+0) = 2. Z = 5.
     (0,0) and (1,1) tie at 2/5 = 0.4: the earlier start wins; (0,1) has 0.2.
     """
-    start, end, mask = torch.tensor([[0.0, LN2]]), torch.tensor([[LN2, 0.0]]), torch.ones(1, 2, dtype=torch.bool)
+    start, end, mask = (
+        torch.tensor([[0.0, LN2]]),
+        torch.tensor([[LN2, 0.0]]),
+        torch.ones(1, 2, dtype=torch.bool),
+    )
     spans, p_none = decode(start, end, mask, max_len=2, top_k=3)
     assert [(s.start, s.end) for s in spans] == [(0, 0), (1, 1), (0, 1)]
     assert [s.prob for s in spans] == pytest.approx([0.4, 0.4, 0.2])
@@ -29,7 +33,11 @@ def test_worked_example_probabilities_and_tie_break():
 
 def test_length_limit_excludes_long_spans():
     """Same logits with max_len = 1: (0,1) is not a span any more, Z = 4, each of the two is 0.5."""
-    start, end, mask = torch.tensor([[0.0, LN2]]), torch.tensor([[LN2, 0.0]]), torch.ones(1, 2, dtype=torch.bool)
+    start, end, mask = (
+        torch.tensor([[0.0, LN2]]),
+        torch.tensor([[LN2, 0.0]]),
+        torch.ones(1, 2, dtype=torch.bool),
+    )
     spans, _ = decode(start, end, mask, max_len=1, top_k=5)
     assert [(s.start, s.end) for s in spans] == [(0, 0), (1, 1)]
     assert [s.prob for s in spans] == pytest.approx([0.5, 0.5])
@@ -52,7 +60,9 @@ def test_probabilities_are_shared_across_passages_with_no_answer():
     mask = torch.ones(3, 6, dtype=torch.bool)
     mask[2, 4:] = False
     spans, p_none = decode(start, end, mask, max_len=4, top_k=1000, no_answer=torch.tensor(1.5))
-    valid = sum(1 for p in range(3) for i in range(6) for j in range(i, min(i + 4, 6)) if mask[p, i] and mask[p, j])
+    valid = sum(
+        1 for p in range(3) for i in range(6) for j in range(i, min(i + 4, 6)) if mask[p, i] and mask[p, j]
+    )
     assert len(spans) == valid
     assert sum(s.prob for s in spans) + p_none == pytest.approx(1.0, abs=1e-5)
     assert spans[0].prob >= spans[-1].prob

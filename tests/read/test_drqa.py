@@ -35,7 +35,9 @@ def test_exact_match_and_tf_features_worked_example():
     expected = torch.tensor([[0, 1, 1, 0.5], [0, 0, 1, 0.25], [1, 1, 1, 0.5], [0, 0, 0, 0.25]])
     assert batch["features"].shape == (2, 4, 4)
     assert torch.equal(batch["features"][0], expected)
-    assert torch.equal(batch["features"][1], torch.tensor([[0, 0, 0, 1.0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]))
+    assert torch.equal(
+        batch["features"][1], torch.tensor([[0, 0, 0, 1.0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    )
     assert batch["question"].shape == (2, 2) and batch["passage"].shape == (2, 4)
 
 

@@ -59,7 +59,9 @@ def test_every_parameter_gets_a_gradient_off_the_default_path(settings):
     torch.manual_seed(0)
     model = GAReader(GAReaderConfig(hidden=8, embed_dim=6, **settings), Vocab.build([WORDS])).train()
     output, mask = model.logits([["who", "wrote", "hamlet"]] * 2, [WORDS[7:], WORDS[:5]])
-    span_loss(output, mask, torch.tensor([1, 0]), torch.tensor([2, 1]), torch.ones(2, dtype=torch.bool)).backward()
+    span_loss(
+        output, mask, torch.tensor([1, 0]), torch.tensor([2, 1]), torch.ones(2, dtype=torch.bool)
+    ).backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not missing, f"no gradient reaches: {missing}"
 

@@ -51,5 +51,7 @@ def test_padding_does_not_change_a_pairs_logits():
     """A short pair alone, and the same pair padded beside a longer question and passage: the
     logits at its real positions (and its no-answer logit) agree."""
     torch.manual_seed(0)
-    model = MatchLSTMReader(MatchLSTMConfig(hidden=8, embed_dim=6, no_answer=True), Vocab.build([WORDS])).eval()
+    model = MatchLSTMReader(
+        MatchLSTMConfig(hidden=8, embed_dim=6, no_answer=True), Vocab.build([WORDS])
+    ).eval()
     assert_padding_invariant(model, ["who", "wrote", "hamlet"], ["william", "shakespeare", "wrote", "it"])

@@ -70,10 +70,17 @@ def test_every_parameter_gets_a_gradient_with_chars_and_additive_scores():
     """The contract test covers the default config; this covers the paper's full model."""
     torch.manual_seed(0)
     config = RNetConfig(
-        hidden=8, embed_dim=6, encoder_layers=3, char_filters=4, bidirectional_match=True, self_scores="additive"
+        hidden=8,
+        embed_dim=6,
+        encoder_layers=3,
+        char_filters=4,
+        bidirectional_match=True,
+        self_scores="additive",
     )
     model = RNet(config, Vocab.build([WORDS])).train()
     output, mask = model.logits([["who", "wrote", "hamlet"]] * 2, [WORDS[7:], WORDS[:5]])
-    span_loss(output, mask, torch.tensor([1, 0]), torch.tensor([2, 1]), torch.ones(2, dtype=torch.bool)).backward()
+    span_loss(
+        output, mask, torch.tensor([1, 0]), torch.tensor([2, 1]), torch.ones(2, dtype=torch.bool)
+    ).backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not missing, f"no gradient reaches: {missing}"

@@ -51,7 +51,9 @@ class ReaderConfig(ConfigBase):
 
 @dataclass
 class ReaderOutput:
-    """Raw logits: ``start``/``end`` ``[B, Lp]``; ``no_answer`` ``[B]`` (None unless the config asks).
+    """Raw logits: ``start``/``end`` ``[B, Lp]``; ``no_answer`` ``[B]`` (None unless the config asks);
+    ``rank`` ``[B]``, a passage-relevance logit from readers that rank the passages of a question
+    against each other (S-Net's ranking branch, R3's ranker), else None.
 
     ``no_answer`` competes with the start logits and, separately, with the end logits (see
     :func:`span_loss`), so against a span score ``start[i] + end[j]`` it counts twice.
@@ -60,6 +62,30 @@ class ReaderOutput:
     start: Tensor
     end: Tensor
     no_answer: Tensor | None = None
+    rank: Tensor | None = None
+
+
+def rank_weighted(output: ReaderOutput, mask: Tensor) -> tuple[ReaderOutput, Tensor | None]:
+    """Fold passage ranking into span scores (R^3's answer score, Wang et al. 2018): with
+    ``γ = softmax(rank)`` over the ``P`` passages, span ``(i, j)`` of passage ``p`` scores
+    ``log γ_p + log P(i | p) + log P(j | p)`` (start carries ``log γ_p``), and with a no-answer
+    logit ``z_p`` -- normalised with the starts and with the ends, as :func:`span_loss` trains it --
+    "no answer" scores ``log Σ_p γ_p P(none | p)``. All scores are then log-probabilities, so the
+    returned no-answer score competes with span scores on one scale. Returns the new output and
+    that scalar (None without a no-answer logit)."""
+    floor = torch.finfo(output.start.dtype).min
+    start, end = output.start.masked_fill(~mask, floor), output.end.masked_fill(~mask, floor)  # [P, L]
+    log_gamma = F.log_softmax(output.rank, 0)  # [P]
+    if output.no_answer is None:
+        start, end = F.log_softmax(start, -1), F.log_softmax(end, -1)  # [P, L]
+        return ReaderOutput(start + log_gamma[:, None], end, None, output.rank), None
+    z = output.no_answer[:, None]  # [P, 1]
+    start, end = (
+        F.log_softmax(torch.cat([start, z], 1), -1),
+        F.log_softmax(torch.cat([end, z], 1), -1),
+    )  # [P, L + 1]
+    none = torch.logsumexp(log_gamma + start[:, -1] + end[:, -1], 0)  # scalar
+    return ReaderOutput(start[:, :-1] + log_gamma[:, None], end[:, :-1], output.no_answer, output.rank), none
 
 
 def span_loss(output: ReaderOutput, mask: Tensor, starts: Tensor, ends: Tensor, has_answer: Tensor) -> Tensor:
@@ -134,6 +160,12 @@ class Reader(NeuralModel):
             out["passage_chars"] = char_ids(passages, out["passage"].shape[1], width)
         return out
 
+    @property
+    def rank_objective(self) -> str | None:
+        """How the ``rank`` output is trained, by name in ``wenda.train.grouped.OBJECTIVES``
+        (readers with one train on groups of passages per question); None: no ranking output."""
+        return None
+
     def forward(self, **features: Tensor) -> ReaderOutput:  # pragma: no cover - abstract
         """Start/end logits ``[B, Lp]`` (and no-answer ``[B]``) for the batch :meth:`featurize` made."""
         raise NotImplementedError
@@ -161,10 +193,14 @@ class Reader(NeuralModel):
         ``start[i] + end[j]``; the mean, not the max, because each passage was trained to abstain
         on its own, and an off-topic passage saying "not here" with confidence must not veto an
         answer another passage holds (with the max, retrieving more passages would only ever raise
-        P(no answer)). Token positions index the passage as truncated to ``max_passage_len``.
+        P(no answer)). Readers that rank passages score spans and "no answer" as probabilities
+        weighted by each passage's rank probability instead (:func:`rank_weighted`). Token positions index the passage as truncated to ``max_passage_len``.
         """
         if not passages_tokens:
             return [], 0.0
         output, mask = self.logits([list(question_tokens)] * len(passages_tokens), passages_tokens)
-        no_answer = None if output.no_answer is None else 2 * output.no_answer.mean()
+        if output.rank is not None:
+            output, no_answer = rank_weighted(output, mask)
+        else:
+            no_answer = None if output.no_answer is None else 2 * output.no_answer.mean()
         return decode(output.start, output.end, mask, max_answer_len, top_k, no_answer)

@@ -56,13 +56,14 @@ class MatchLSTMConfig(ReaderConfig):
 class MatchLSTM(nn.Module):
     """One direction of the match-LSTM layer over trailing-padded sequences."""
 
-    def __init__(self, hidden: int) -> None:
+    def __init__(self, hidden: int, input_size: int | None = None) -> None:
         super().__init__()
-        self.w_q = nn.Linear(hidden, hidden, bias=False)
-        self.w_p = nn.Linear(hidden, hidden)  # its bias is b^p
+        d = input_size or hidden  # the width of H^p and H^q
+        self.w_q = nn.Linear(d, hidden, bias=False)
+        self.w_p = nn.Linear(d, hidden)  # its bias is b^p
         self.w_r = nn.Linear(hidden, hidden, bias=False)
         self.w = nn.Linear(hidden, 1, bias=False)
-        self.cell = nn.LSTMCell(2 * hidden, hidden)
+        self.cell = nn.LSTMCell(2 * d, hidden)
 
     def attend(self, wq: Tensor, wp_i: Tensor, h: Tensor, q_mask: Tensor) -> Tensor:
         """``α_i`` ``[B, Lq]`` (0 at padded question words) from ``W^q H^q`` ``[B, Lq, H]``,
@@ -71,14 +72,14 @@ class MatchLSTM(nn.Module):
         return masked_softmax(self.w(g).squeeze(-1), q_mask, -1)  # [B, Lq]
 
     def forward(self, hp: Tensor, hq: Tensor, q_mask: Tensor) -> Tensor:
-        """``H^p`` ``[B, Lp, H]``, ``H^q`` ``[B, Lq, H]`` -> ``H^r`` ``[B, Lp, H]`` (one direction)."""
+        """``H^p`` ``[B, Lp, D]``, ``H^q`` ``[B, Lq, D]`` -> ``H^r`` ``[B, Lp, H]`` (one direction)."""
         wq = self.w_q(hq)  # [B, Lq, H]: computed once, not per step
-        h = c = hp.new_zeros(hp.shape[0], hp.shape[2])  # [B, H]
+        h = c = hp.new_zeros(hp.shape[0], self.w_r.in_features)  # [B, H]
         states = []
         # unbind, not hp[:, i]: each indexing's backward would fill a whole [B, Lp, H] of zeros
-        for hp_i, wp_i in zip(hp.unbind(1), self.w_p(hp).unbind(1), strict=True):  # [B, H] each
+        for hp_i, wp_i in zip(hp.unbind(1), self.w_p(hp).unbind(1), strict=True):  # [B, D], [B, H]
             alpha = self.attend(wq, wp_i, h, q_mask)  # [B, Lq]
-            context = torch.bmm(alpha[:, None, :], hq).squeeze(1)  # [B, H]
+            context = torch.bmm(alpha[:, None, :], hq).squeeze(1)  # [B, D]
             h, c = self.cell(torch.cat([hp_i, context], -1), (h, c))  # [B, H] each
             states.append(h)
         return torch.stack(states, 1)  # [B, Lp, H]

@@ -15,12 +15,13 @@ AdaDelta, joint loss ``L_span + λ L_rank`` with ``λ = 0.8``. Defaults here are
 ways (the pointer reads ``v^P`` directly, so one-way matching would leave it left context only).
 
 Departures: the paper points over the concatenation of all of a question's passages and ranks them
-against each other; here (the reader contract) each passage is read alone. The ranking logit does
-not enter :class:`~wenda.read.base.ReaderOutput` (it has no field for it, and base.py is shared):
-with ``rank=True`` forward leaves it in ``self.last_rank_logits`` ``[B]`` (pooling weights in
-``self.last_rank_weights`` ``[B, Lp]``). ``rank`` is off by default because nothing trains it yet: the
-joint objective needs a ranking task (which passage holds the answer) that a later change will add;
-with it on, the contract's span loss alone leaves the ranking head without gradients. Answer
+against each other; here (the reader contract) each passage is read alone, and with ``rank=True``
+the relevance logit is ``ReaderOutput.rank``, trained on groups of passages per question with
+``L_span`` on the passage holding the answer plus ``rank_weight`` (λ) times the cross-entropy of
+that passage under the softmax of the group's logits (``wenda.train.grouped``, objective
+``"supervised"``); at inference spans are weighted by that softmax
+(:func:`~wenda.read.base.rank_weighted`). ``rank`` is off by default: a single-passage reader then.
+Answer
 synthesis (the paper's second stage, a seq2seq generator) is omitted. ``W^Q_v V^Q_r`` is learned as
 one vector. The optional no-answer logit (not in the paper) is a linear head on ``[r^Q; max-pooled
 v^P]``. Padding is trailing and masked everywhere: every softmax is masked, the backward recurrent
@@ -44,7 +45,8 @@ from wenda.registry import register
 class SNetConfig(ReaderConfig):
     """Attributes: hidden: units of every GRU (paper: 150; 75 here, R-Net's); encoder_layers: depth
     of the encoders; bidirectional_match: gated attention both ways; dropout: between layers (paper:
-    0.1); rank: build the passage-ranking branch (off until a ranking task trains it); char_filters:
+    0.1); rank: build the passage-ranking branch; rank_weight: λ, the ranking loss's weight;
+    char_filters:
     char CNN filters (0 = none); char_dim, char_width, max_word_len: the char CNN's settings."""
 
     hidden: int = 75
@@ -52,6 +54,7 @@ class SNetConfig(ReaderConfig):
     bidirectional_match: bool = True
     dropout: float = 0.2
     rank: bool = False
+    rank_weight: float = 0.8
     char_filters: int = 0
     char_dim: int = 8
     char_width: int = 5
@@ -72,8 +75,6 @@ class SNet(GatedMatchReader):
             self.rank_p, self.rank_q = nn.Linear(m, h, bias=False), nn.Linear(2 * h, h, bias=False)
             self.rank_v = nn.Linear(h, 1, bias=False)
             self.rank_mlp = nn.Sequential(nn.Linear(m + 2 * h, h), nn.Tanh(), nn.Linear(h, 1, bias=False))
-        self.last_rank_logits: Tensor | None = None
-        self.last_rank_weights: Tensor | None = None
 
     def rank_logits(self, vp: Tensor, p_mask: Tensor, rq: Tensor) -> tuple[Tensor, Tensor]:
         """``v^P`` ``[B, Lp, M]``, ``r^Q`` ``[B, 2H]`` -> relevance logits ``[B]`` and pooling weights
@@ -83,6 +84,11 @@ class SNet(GatedMatchReader):
         rp = torch.bmm(weights[:, None, :], vp).squeeze(1)  # [B, M]
         return self.rank_mlp(torch.cat([rq, rp], -1)).squeeze(-1), weights  # [B], [B, Lp]
 
+    @property
+    def rank_objective(self) -> str | None:
+        """With ``rank``: the joint loss, span plus λ times the ranking cross-entropy."""
+        return "supervised" if self.config.rank else None
+
     def forward(
         self,
         question: Tensor,
@@ -91,6 +97,7 @@ class SNet(GatedMatchReader):
         passage_chars: Tensor | None = None,
     ) -> ReaderOutput:
         p_mask, vp, rq = self._encode_and_match(question, passage, question_chars, passage_chars)
+        output = self._output(vp, p_mask, rq)
         if self.config.rank:
-            self.last_rank_logits, self.last_rank_weights = self.rank_logits(vp, p_mask, rq)  # [B], [B, Lp]
-        return self._output(vp, p_mask, rq)
+            output.rank = self.rank_logits(vp, p_mask, rq)[0]  # [B]
+        return output

@@ -50,7 +50,9 @@ def _epoch_dir(root: Path, epoch: int) -> Path:
     return root / f"epoch-{epoch:04d}"
 
 
-def save_checkpoint(root: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict) -> None:
+def save_checkpoint(
+    root: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict
+) -> None:
     """Write the model, optimizer and trainer ``state`` (must hold ``"epoch"``) under ``root``.
 
     The files go to a new ``epoch-NNNN`` folder; ``latest.json`` is then pointed at it atomically and
@@ -88,7 +90,9 @@ def load_checkpoint(root: Path, model: torch.nn.Module, optimizer: torch.optim.O
         raise CheckpointError(f"checkpoint format {state.get('format')!r} is not {FORMAT}")
     try:
         model.load_state_dict(_read(folder / "model.safetensors"))
-        optimizer.load_state_dict(_join_optimizer(_read(folder / "optimizer.safetensors"), state.pop("optimizer")))
+        optimizer.load_state_dict(
+            _join_optimizer(_read(folder / "optimizer.safetensors"), state.pop("optimizer"))
+        )
     except (RuntimeError, KeyError, ValueError) as exc:
         raise CheckpointError(f"checkpoint in {folder} does not fit this model: {exc}") from None
     return state

@@ -42,13 +42,19 @@ class RankingTask:
         self.loss_fn = get_loss(config.loss)
         tok = _cached_tokenizer(tokenizer)
         self.groups = [
-            (tok(q.text), [tok(c.text) for c in q.candidates if c.label > 0], [tok(c.text) for c in q.candidates if c.label <= 0])
+            (
+                tok(q.text),
+                [tok(c.text) for c in q.candidates if c.label > 0],
+                [tok(c.text) for c in q.candidates if c.label <= 0],
+            )
             for q in train
             if q.has_positive
         ]
         if not self.groups:
             raise ValueError("no training query has a relevant candidate")
-        self.pool = [d for _, _, negs in self.groups for d in negs] or [d for _, pos, _ in self.groups for d in pos]
+        self.pool = [d for _, _, negs in self.groups for d in negs] or [
+            d for _, pos, _ in self.groups for d in pos
+        ]
         self.dev, self.dev_qrels = list(dev), dev_qrels
         self.dev_pairs = [(tok(q.text), tok(c.text)) for q in self.dev for c in q.candidates]
 
@@ -101,7 +107,10 @@ def _cached_tokenizer(config: TokenizerConfig):
 
 
 def build_ranker(
-    name: str, train: Sequence[RankQuery], config: TrainConfig, overrides: dict | None = None,
+    name: str,
+    train: Sequence[RankQuery],
+    config: TrainConfig,
+    overrides: dict | None = None,
     tokenizer: TokenizerConfig = TOKENIZER,
 ) -> Ranker:
     """A fresh ranker ``name`` over the vocabulary of the training texts (see
@@ -113,7 +122,9 @@ def build_ranker(
     return build_model("rank", name, texts, config, overrides)
 
 
-def train_ranker(model_name: str, dataset: str, out: Path, settings: dict | None = None, progress: bool = True) -> dict:
+def train_ranker(
+    model_name: str, dataset: str, out: Path, settings: dict | None = None, progress: bool = True
+) -> dict:
     """Train ``model_name`` on a named answer-selection dataset's train split, selecting on dev,
     into ``out``; also writes ``out/training.json`` (settings, history, seconds, parameter count).
     ``settings`` apply over the model's recommended preset (``wenda.train.presets``).

@@ -53,15 +53,20 @@ def training_item(example, tokenizer: Tokenizer, max_len: int, no_answer: bool) 
 class ReadingTask:
     """Batches of training windows, the span loss, and EM/F1 on held-out examples."""
 
-    def __init__(self, train, held_out, config: TrainConfig, model_config, tokenizer: TokenizerConfig = TOKENIZER) -> None:
+    def __init__(
+        self, train, held_out, config: TrainConfig, model_config, tokenizer: TokenizerConfig = TOKENIZER
+    ) -> None:
         self.config, self.tokenizer = config, tokenizer
-        tok = Tokenizer(tokenizer)
-        items = (training_item(ex, tok, model_config.max_passage_len, model_config.no_answer) for ex in train)
-        self.items = [item for item in items if item is not None]
+        self.items = self._build_items(train, Tokenizer(tokenizer), model_config)
         if not self.items:
             raise ValueError("no training example fits the reader (answers found within max_passage_len)")
         self.dropped = len(train) - len(self.items)
         self.held_out = [ex for ex in held_out if not ex.is_impossible]
+
+    def _build_items(self, train, tok: Tokenizer, model_config) -> list:
+        """One training window per example that fits (:func:`training_item`)."""
+        items = (training_item(ex, tok, model_config.max_passage_len, model_config.no_answer) for ex in train)
+        return [item for item in items if item is not None]
 
     def batches(self, epoch: int, rng: np.random.Generator):
         """Lists of ``batch_size`` training items, shuffled per epoch."""
@@ -95,8 +100,12 @@ class ReadingTask:
 
 
 def train_reader(
-    model_name: str, out: Path, settings: dict | None = None, sets: Sequence[str] | None = None,
-    held_out_fraction: float = 0.05, progress: bool = True,
+    model_name: str,
+    out: Path,
+    settings: dict | None = None,
+    sets: Sequence[str] | None = None,
+    held_out_fraction: float = 0.05,
+    progress: bool = True,
 ) -> dict:
     """Train reader ``model_name`` on the span-annotated training sets (``wenda.data.reading_train``),
     choosing the epoch on a held-out share of them, into ``out``; writes ``out/training.json``.
@@ -116,12 +125,21 @@ def train_reader(
     tok = Tokenizer(TOKENIZER)
     texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
     model = build_model("read", model_name, texts, config, overrides)
-    task = ReadingTask(train, held_out, config, model.config)
+    if model.rank_objective is None:
+        task = ReadingTask(train, held_out, config, model.config)
+    else:  # readers that rank passages train on groups: one gold passage and config.negatives others
+        from wenda.train.grouped import GroupReadingTask
+
+        task = GroupReadingTask(train, held_out, config, model.config, TOKENIZER, config.negatives + 1)
     state = Trainer(model, task, config, Path(out), progress=progress).fit()
     report = {
-        "model": model_name, "model_config": model.config.to_dict(), **state,
+        "model": model_name,
+        "model_config": model.config.to_dict(),
+        **state,
         "params": sum(p.numel() for p in model.parameters()),
-        "train_examples": len(task.items), "not_trainable": task.dropped, "held_out": len(task.held_out),
+        "train_examples": len(task.items),
+        "not_trainable": task.dropped,
+        "held_out": len(task.held_out),
         "data": {name: str(r) for name, r in reports.items()},
     }
     atomic_write_json(Path(out) / "training.json", report)

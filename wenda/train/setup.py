@@ -28,7 +28,9 @@ def split_settings(kind: str, model_name: str, settings: dict) -> tuple[dict, Tr
     return model, TrainConfig.from_dict({k: v for k, v in settings.items() if k in train_fields})
 
 
-def build_model(kind: str, name: str, texts: Iterable[Sequence[str]], config: TrainConfig, overrides: dict | None = None):
+def build_model(
+    kind: str, name: str, texts: Iterable[Sequence[str]], config: TrainConfig, overrides: dict | None = None
+):
     """A fresh ``kind/name`` model with a vocabulary of the tokenized training ``texts`` (plus GloVe's
     ``config.glove_words`` most frequent words) and, for ``embeddings="glove"``, GloVe 6B 50d vectors.
 
@@ -52,5 +54,7 @@ def build_model(kind: str, name: str, texts: Iterable[Sequence[str]], config: Tr
     if glove:
         from wenda.text.vectors import embedding_matrix
 
-        model.set_embeddings(torch.from_numpy(embedding_matrix(vocab, model_config.embed_dim, config.seed)[0]))
+        model.set_embeddings(
+            torch.from_numpy(embedding_matrix(vocab, model_config.embed_dim, config.seed)[0])
+        )
     return model

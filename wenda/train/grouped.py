@@ -1,0 +1,177 @@
+"""Training readers that rank passages: groups of passages per question, and their objectives.
+
+Open-domain readers (S-Net's ranking branch, R^3's ranker) learn which of a question's passages
+holds the answer, so they train on *groups*: the passage window holding the gold answer
+(:func:`~wenda.train.reading.training_item`) plus ``group_size - 1`` distractors, the BM25 best
+windows of the training contexts for the question that do not contain any gold answer text (hard
+negatives, as a retriever would return them; bm25s scores them, see :func:`distractors`). A model
+names its objective in ``Reader.rank_objective``:
+
+- ``"supervised"`` (S-Net, Tan et al. 2018): span loss on the gold passage (and, for readers with a
+  no-answer logit, "no answer" on the distractors) plus ``rank_weight``
+  times the cross-entropy of the gold passage under the softmax of the group's rank logits;
+- ``"reinforce"`` (R^3, Wang et al. 2018): the same span loss (the reader learns from the passage
+  holding the answer) and, for the ranker, REINFORCE: a passage ``τ`` is sampled from the ranker's
+  softmax, the reader's best span in ``τ`` earns ``2`` for an exact match, its F1 if it overlaps
+  the gold answer, else ``-1``, and ``-(r - b) log γ(τ)`` is minimised, ``b`` the expected reward
+  over the group (exact: every passage's answer is decoded); plus ``rank_weight`` times the
+  supervised cross-entropy (R^3's pre-training, kept in the loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from wenda.eval.squad import exact_match, f1
+from wenda.read.base import Reader, ReaderOutput, span_loss
+from wenda.read.decode import span_scores
+from wenda.text import Tokenizer, TokenizerConfig
+from wenda.train.reading import ReadingTask, training_item
+
+# question tokens, passage windows (gold first), gold start and end in passage 0 (-1, -1 when no
+# passage holds the answer: a retrieval miss), gold answer texts
+Group = tuple[list[str], list[list[str]], int, int, tuple[str, ...]]
+
+
+def _windows(tokens: list[str], length: int) -> list[list[str]]:
+    return [tokens[i : i + length] for i in range(0, len(tokens), length)] or [[]]
+
+
+def distractors(
+    questions: Sequence[list[str]], windows: Sequence[list[str]], golds, k: int, depth: int = 20
+) -> list[list[int]]:
+    """For each question, up to ``k`` indices of ``windows``: the BM25 best (bm25s, Lucene's formula,
+    the retrieval tokenizer's terms) whose text holds none of the question's ``golds`` answers."""
+    import bm25s
+
+    retrieval = Tokenizer()
+    engine = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+    engine.index([retrieval.tokens(" ".join(w)) or ["<empty>"] for w in windows], show_progress=False)
+    texts = [" " + " ".join(w).lower() + " " for w in windows]
+    out = []
+    for question, answers in zip(questions, golds, strict=True):
+        scores = engine.get_scores(retrieval.tokens(" ".join(question)))
+        ranked = np.argsort(-scores, kind="stable")[:depth]
+        needles = [" " + a.lower() + " " for a in answers]
+        out.append([int(i) for i in ranked if not any(n in texts[i] for n in needles)][:k])
+    return out
+
+
+class GroupReadingTask(ReadingTask):
+    """Groups of ``group_size`` passages per question (see the module docstring); the held-out
+    evaluation is :class:`~wenda.train.reading.ReadingTask`'s."""
+
+    def __init__(
+        self, train, held_out, config, model_config, tokenizer: TokenizerConfig, group_size: int = 4
+    ) -> None:
+        self.group_size = group_size
+        super().__init__(train, held_out, config, model_config, tokenizer)
+
+    def _build_items(self, train, tok: Tokenizer, model_config) -> list[Group]:
+        length = model_config.max_passage_len
+        pairs = [(ex, training_item(ex, tok, length, False)) for ex in train if not ex.is_impossible]
+        pairs = [(ex, item) for ex, item in pairs if item is not None]
+        contexts = list(dict.fromkeys(ex.context for ex, _ in pairs))
+        windows = [w for c in contexts for w in _windows(tok.tokens(c), length) if w]
+        # answers normalised as the windows are: tokens joined by spaces
+        golds = [tuple(" ".join(tok.tokens(text)) for text, _ in ex.answers) for ex, _ in pairs]
+        picks = distractors([item[0] for _, item in pairs], windows, golds, self.group_size - 1)
+        return [
+            (q, [p, *(windows[i] for i in pick)], s, e, tuple(text for text, _ in ex.answers))
+            for (ex, (q, p, s, e, _)), pick in zip(pairs, picks, strict=True)
+        ]
+
+    def loss(self, model: Reader, batch: list[Group]) -> torch.Tensor:
+        return OBJECTIVES[model.rank_objective](model, batch)
+
+
+def _group_logits(model: Reader, batch: list[Group]) -> tuple[ReaderOutput, torch.Tensor, torch.Tensor]:
+    """Run every passage of every group: output rows ``[N, L]``, mask, and the group of each row."""
+    questions = [g[0] for g in batch for _ in g[1]]
+    passages = [p for g in batch for p in g[1]]
+    output, mask = model.logits(questions, passages)
+    owner = torch.tensor([b for b, g in enumerate(batch) for _ in g[1]], device=mask.device)  # [N]
+    return output, mask, owner
+
+
+def _gold_span_loss(output: ReaderOutput, mask: torch.Tensor, batch: list[Group]) -> torch.Tensor:
+    """Span loss on each group's gold passage (its first row); a reader with a no-answer logit also
+    learns to abstain on the distractors (they hold no gold answer text)."""
+    device = mask.device
+    gold = torch.tensor([i == 0 and g[2] >= 0 for g in batch for i in range(len(g[1]))], device=device)  # [N]
+    first = [g[2:4] if i == 0 and g[2] >= 0 else (0, 0) for g in batch for i in range(len(g[1]))]
+    starts = torch.tensor([s for s, _ in first], device=device)  # [N]
+    ends = torch.tensor([e for _, e in first], device=device)  # [N]
+    if output.no_answer is not None:
+        return span_loss(output, mask, starts, ends, gold)
+    return span_loss(ReaderOutput(output.start, output.end), mask, starts, ends, gold)
+
+
+def _group_log_softmax(rank: torch.Tensor, owner: torch.Tensor, groups: int) -> torch.Tensor:
+    """``log γ`` per row ``[N]``: the rank logits log-softmaxed within each row's group."""
+    top = torch.full((groups,), -torch.inf, device=rank.device).scatter_reduce(0, owner, rank, "amax")
+    shifted = rank - top[owner].detach()
+    log_z = torch.zeros(groups, device=rank.device).index_add(0, owner, shifted.exp()).log()
+    return shifted - log_z[owner]
+
+
+def _rank_cross_entropy(log_gamma: torch.Tensor, batch: list[Group]) -> torch.Tensor:
+    """Mean ``-log γ`` of the gold passage over the groups that have one (0 if none has)."""
+    first = np.cumsum([0] + [len(g[1]) for g in batch[:-1]])
+    rows = [int(f) for f, g in zip(first, batch, strict=True) if g[2] >= 0]
+    if not rows:
+        return log_gamma.sum() * 0.0
+    return -log_gamma[torch.tensor(rows, device=log_gamma.device)].mean()
+
+
+def supervised(model: Reader, batch: list[Group]) -> torch.Tensor:
+    """S-Net's joint loss: gold-passage span loss + ``rank_weight`` × ranking cross-entropy."""
+    output, mask, owner = _group_logits(model, batch)
+    log_gamma = _group_log_softmax(output.rank, owner, len(batch))
+    return _gold_span_loss(output, mask, batch) + model.config.rank_weight * _rank_cross_entropy(
+        log_gamma, batch
+    )
+
+
+def reward(predicted: str, golds: Sequence[str]) -> float:
+    """R^3's reward: 2 for an exact match, the F1 if positive, else -1 (SQuAD's normalisation)."""
+    if exact_match(predicted, golds):
+        return 2.0
+    score = f1(predicted, golds)
+    return score if score > 0 else -1.0
+
+
+def _rewards(output: ReaderOutput, mask: torch.Tensor, batch: list[Group], max_len: int = 15) -> torch.Tensor:
+    """The reward of the reader's best span in every row ``[N]``."""
+    scores = span_scores(output.start.detach(), output.end.detach(), mask, max_len)  # [N, L, L]
+    best = scores.flatten(1).argmax(1).tolist()
+    length = scores.shape[1]
+    rows = [(p, g[4]) for g in batch for p in g[1]]
+    out = [
+        reward(" ".join(p[i // length : i % length + 1]), golds)
+        for (p, golds), i in zip(rows, best, strict=True)
+    ]
+    return torch.tensor(out, device=mask.device)
+
+
+def reinforce(model: Reader, batch: list[Group]) -> torch.Tensor:
+    """R^3's loss: gold-passage span loss + REINFORCE for the ranker (+ supervised ranking term)."""
+    output, mask, owner = _group_logits(model, batch)
+    log_gamma = _group_log_softmax(output.rank, owner, len(batch))  # [N]
+    rewards = _rewards(output, mask, batch)  # [N]
+    gamma = log_gamma.detach().exp()
+    baseline = torch.zeros(len(batch), device=mask.device).index_add(0, owner, gamma * rewards)  # [B]
+    sizes = [len(g[1]) for g in batch]
+    first = np.cumsum([0] + sizes[:-1])
+    picked = [int(f + torch.multinomial(gamma[f : f + n], 1)) for f, n in zip(first, sizes, strict=True)]
+    picked = torch.tensor(picked, device=mask.device)  # [B]: τ per question
+    advantage = rewards[picked] - baseline  # [B]
+    policy = -(advantage * log_gamma[picked]).mean()
+    supervised_rank = _rank_cross_entropy(log_gamma, batch)
+    return _gold_span_loss(output, mask, batch) + policy + model.config.rank_weight * supervised_rank
+
+
+OBJECTIVES = {"supervised": supervised, "reinforce": reinforce}
