@@ -19,10 +19,10 @@ from wenda.train.grouped import _group_log_softmax, distractors, reward  # noqa:
 
 def test_distractors_are_bm25_best_without_the_answer():
     windows = [
-        "the seine flows through paris".split(),
-        "paris is the capital of france".split(),
-        "the thames flows through london".split(),
-        "cheese is made from milk".split(),
+        ["the", "seine", "flows", "through", "paris"],
+        ["paris", "is", "the", "capital", "of", "france"],
+        ["the", "thames", "flows", "through", "london"],
+        ["cheese", "is", "made", "from", "milk"],
     ]
     picks = distractors([["which", "river", "flows", "through", "paris"]], windows, [("seine",)], k=2)
     # window 0 holds the answer; of the rest, 1 and 2 share terms with the question, 3 none
@@ -73,9 +73,30 @@ def test_train_a_ranking_reader_cli(tmp_path, monkeypatch, model):
     _squad_file(root / "covid-qa" / "COVID-QA.json", PARAGRAPHS)
     monkeypatch.setenv("WENDA_DATA", str(root))
     out = tmp_path / model
-    settings = ["--set", "embeddings=random", "--set", "epochs=1", "--set", "threads=1", "--set", "batch_size=2"]
+    settings = [
+        "--set",
+        "embeddings=random",
+        "--set",
+        "epochs=1",
+        "--set",
+        "threads=1",
+        "--set",
+        "batch_size=2",
+    ]
     settings += ["--set", "negatives=2"] + (["--set", "rank=true"] if model == "snet" else [])
-    r = wenda("train", "reader", "--model", model, "--data", "covid-qa", "--out", str(out), "-q", "--json", *settings)
+    r = wenda(
+        "train",
+        "reader",
+        "--model",
+        model,
+        "--data",
+        "covid-qa",
+        "--out",
+        str(out),
+        "-q",
+        "--json",
+        *settings,
+    )
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["epoch"] == 1 and report["train_examples"] >= 1

@@ -74,10 +74,20 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["epoch"] == 2 and 1 <= report["train_examples"] <= len(PARAGRAPHS)
-    assert {"config.json", "model.safetensors", "vocab.json", "training.json"} <= {p.name for p in out.iterdir()}
+    assert {"config.json", "model.safetensors", "vocab.json", "training.json", "calibration.json"} <= {
+        p.name for p in out.iterdir()
+    }
     r = wenda("eval", "reader", str(out), "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
-    assert result["questions"] == 2 and 0 <= result["f1"] <= 100
+    assert result["questions"] == 2 and 0 <= result["f1"] <= 100 and 0 <= result["ece"] <= 1
+    v2 = json.loads((root / "squad-dev" / "squad-v1.1-dev.json").read_text())
+    v2["data"][0]["paragraphs"][0]["qas"].append({"id": "none", "question": "Who built it?", "answers": []})
+    (root / "squad-dev" / "squad-v2.0-dev.json").write_text(json.dumps(v2))
+    r = wenda("eval", "reader", str(out), "--dataset", "squad-v2.0-dev", "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert (result["HasAns_total"], result["NoAns_total"], result["total"]) == (2, 1, 3)
+    assert 0 <= result["f1"] <= 100 and "no_abstention" in result
     r = wenda("train", "reader", "--model", "nosuch", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown read" in r.stderr

@@ -21,4 +21,6 @@ def require_ml() -> None:
 
     missing = [m for m in ("torch", "safetensors") if find_spec(m) is None]
     if missing:
-        raise WendaError(f"neural models need {', '.join(missing)}: pip install 'wenda[ml]' (from the repository: pip install -e '.[ml]')")
+        raise WendaError(
+            f"neural models need {', '.join(missing)}: pip install 'wenda[ml]' (from the repository: pip install -e '.[ml]')"
+        )

@@ -85,7 +85,17 @@ def ranker_cmd(
         qrels = data.qrels(split, filtered=judged == "filtered")
         results[judged] = {"queries": len(qrels), **evaluate_scorer(ranker, queries, qrels)}
     if as_json:
-        typer.echo(json.dumps({"model": str(model_dir), "type": ranker.name, "dataset": dataset, "split": split, "results": results}))
+        typer.echo(
+            json.dumps(
+                {
+                    "model": str(model_dir),
+                    "type": ranker.name,
+                    "dataset": dataset,
+                    "split": split,
+                    "results": results,
+                }
+            )
+        )
         return
     table = Table(title=f"{ranker.name} on {dataset} {split}")
     for col_name in ("judgments", "queries", "MAP", "MRR", "NDCG@3", "NDCG@5"):
@@ -95,38 +105,40 @@ def ranker_cmd(
     Console().print(table)
 
 
-READER_DATASETS = {"squad-v1.1-dev": "squad-dev/squad-v1.1-dev.json"}
+READER_DATASETS = {
+    "squad-v1.1-dev": "squad-dev/squad-v1.1-dev.json",
+    "squad-v2.0-dev": "squad-dev/squad-v2.0-dev.json",
+}
 
 
 @eval_app.command("reader")
 def reader_cmd(
     model_dir: Path = typer.Argument(..., help="a trained reader directory"),
     dataset: str = typer.Option("squad-v1.1-dev", "--dataset", "-d", help=", ".join(READER_DATASETS)),
-    limit: int = typer.Option(0, "--limit", min=0, help="read only the first N questions (0: all; scored over those)"),
+    limit: int = typer.Option(
+        0, "--limit", min=0, help="read only the first N questions (0: all; scored over those)"
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Official SQuAD exact match and F1 of the reader's best answer in each question's paragraph."""
+    """Official SQuAD EM and F1 (v2.0: with the reader's stored no-answer threshold) of the best
+    answer in each question's paragraph, and the expected calibration error of its probability."""
     require_ml()
     from wenda.data import load_squad, require
-    from wenda.eval.squad import evaluate_squad
+    from wenda.eval.reading import evaluate_reader, squad_questions
     from wenda.read.answer import load_reader
 
     if dataset not in READER_DATASETS:
         raise typer.BadParameter(f"unknown dataset {dataset!r}; choose from {', '.join(READER_DATASETS)}")
     reader = load_reader(model_dir)
     articles = load_squad(require(READER_DATASETS[dataset]))
-    questions = [(qa, p["context"]) for a in articles for p in a["paragraphs"] for qa in p["qas"]]
-    questions = questions[:limit] if limit else questions
-    predictions = {}
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task(f"{dataset}", total=len(questions))
-        for qa, context in questions:
-            answers = reader.read(qa["question"], [context])
-            predictions[qa["id"]] = answers[0].text if answers else ""
-            bar.advance(task)
-    scored = [{"paragraphs": [{"qas": [qa for qa, _ in questions]}]}]
-    result = {"questions": len(questions), **evaluate_squad(scored, predictions)}
+        task = bar.add_task(dataset, total=len(squad_questions(articles, limit)))
+        result = evaluate_reader(reader, articles, limit, lambda: bar.advance(task))
     if as_json:
         typer.echo(json.dumps({"model": str(model_dir), "type": reader.name, "dataset": dataset, **result}))
         return
-    Console().print(f"{reader.name} on {dataset}: {result['questions']} questions, EM {result['exact_match']:.2f}, F1 {result['f1']:.2f}")
+    em, f1 = result.get("exact_match", result.get("exact")), result["f1"]
+    Console().print(
+        f"{reader.name} on {dataset}: {result['questions']} questions, EM {em:.2f}, F1 {f1:.2f}, "
+        f"ECE {result['ece']:.3f} (T = {result['temperature']:.2f}; uncalibrated {result['ece_uncalibrated']:.3f})"
+    )

@@ -35,7 +35,9 @@ def search_cmd(
     index: Path = IndexOpt,
     k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="number of passages"),
     retriever: str = typer.Option(None, "--retriever", "-r", help="bm25 (default) or tfidf"),
-    rerank: Path = typer.Option(None, "--rerank", help="a trained ranker directory: re-rank the top --depth hits"),
+    rerank: Path = typer.Option(
+        None, "--rerank", help="a trained ranker directory: re-rank the top --depth hits"
+    ),
     depth: int = typer.Option(50, "--depth", min=1, max=1000, help="hits re-ranked by --rerank"),
     as_json: bool = JsonOpt,
 ) -> None:

@@ -38,17 +38,24 @@ def qrels_from_labels(queries: Sequence[RankQuery]) -> Qrels:
 
 
 def evaluate_scores(
-    queries: Sequence[RankQuery], scores: Sequence[float], qrels: Qrels | None = None, metrics: Sequence[str] = METRICS
+    queries: Sequence[RankQuery],
+    scores: Sequence[float],
+    qrels: Qrels | None = None,
+    metrics: Sequence[str] = METRICS,
 ) -> dict[str, float]:
     """Mean metrics of a flat score list; ``qrels`` default to the candidates' labels.
 
     Queries judged but without any relevant candidate count as 0 (trec_eval); pass filtered
     judgments to leave them out.
     """
-    return evaluate(qrels if qrels is not None else qrels_from_labels(queries), run_from_scores(queries, scores), metrics)
+    return evaluate(
+        qrels if qrels is not None else qrels_from_labels(queries), run_from_scores(queries, scores), metrics
+    )
 
 
-def evaluate_scorer(scorer, queries: Sequence[RankQuery], qrels: Qrels | None = None, metrics: Sequence[str] = METRICS) -> dict[str, float]:
+def evaluate_scorer(
+    scorer, queries: Sequence[RankQuery], qrels: Qrels | None = None, metrics: Sequence[str] = METRICS
+) -> dict[str, float]:
     """Mean metrics of ``scorer.score(query, texts) -> [float]`` (e.g. a loaded Reranker) on ``queries``."""
     scores = [s for q in queries for s in scorer.score(q.text, [c.text for c in q.candidates])]
     return evaluate_scores(queries, scores, qrels, metrics)

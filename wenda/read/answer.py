@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from wenda.read.base import Reader
-from wenda.read.decode import char_span
+from wenda.read.calibrate import Calibration
+from wenda.read.decode import char_span, decode
 from wenda.text import Tokenizer, TokenizerConfig
 
 Window = tuple[int, list[str], list[tuple[int, int]]]  # passage index, tokens, char offsets
@@ -46,42 +47,70 @@ def windows(tokens: list[tuple[str, int, int]], length: int, passage: int) -> li
 
 
 class ReaderService:
-    """Answers questions from passages with a trained :class:`~wenda.read.base.Reader`."""
+    """Answers questions from passages with a trained :class:`~wenda.read.base.Reader`, its span
+    scores divided by the calibration's temperature (``wenda.read.calibrate``)."""
 
-    def __init__(self, model: Reader, tokenizer: TokenizerConfig, max_answer_len: int = 15) -> None:
+    def __init__(
+        self,
+        model: Reader,
+        tokenizer: TokenizerConfig,
+        max_answer_len: int = 15,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.model = model.eval()
         self.tokenizer = Tokenizer(tokenizer)
         self.max_answer_len = max_answer_len
+        self.calibration = calibration or Calibration()
 
     @property
     def name(self) -> str:
         """The model's registered name."""
         return self.model.registered_name
 
+    def windows(self, passages: Sequence[str]) -> list[Window]:
+        """Every non-empty window of every passage (see :func:`windows`)."""
+        length = self.model.config.max_passage_len
+        chunks = [w for i, p in enumerate(passages) for w in windows(self.tokenizer.spans(p), length, i)]
+        return [c for c in chunks if c[1]]
+
     def read(self, question: str, passages: Sequence[str], top_k: int = 1) -> list[Answer]:
         """The ``top_k`` best answers to ``question`` in ``passages`` (best first)."""
-        chunks = [
-            w
-            for i, p in enumerate(passages)
-            for w in windows(self.tokenizer.spans(p), self.model.config.max_passage_len, i)
-        ]
-        chunks = [c for c in chunks if c[1]]
+        return self.read_with_logits(question, passages, top_k)[0]
+
+    def read_with_logits(
+        self, question: str, passages: Sequence[str], top_k: int = 1
+    ) -> tuple[list[Answer], tuple | None]:
+        """:meth:`read`'s answers and the :meth:`~wenda.read.base.Reader.span_logits` they were
+        decoded from (None when no passage has a token)."""
+        chunks = self.windows(passages)
         if not chunks:
-            return []
+            return [], None
         with torch.inference_mode():
-            spans, p_none = self.model.read_tokens(
-                self.tokenizer.tokens(question), [c[1] for c in chunks], self.max_answer_len, top_k
-            )
+            logits = self.model.span_logits(self.tokenizer.tokens(question), [c[1] for c in chunks])
+        start, end, mask, none = logits
+        t = self.calibration.temperature
+        spans, p_none = decode(
+            start / t, end / t, mask, self.max_answer_len, top_k, None if none is None else none / t
+        )
         answers = []
         for s in spans:
             passage, _, offsets = chunks[s.passage]
             begin, stop = char_span(offsets, s.start, s.end)
             answers.append(Answer(passages[passage][begin:stop], passage, begin, stop, s.prob, p_none))
-        return answers
+        return answers, logits
+
+    def answer(self, question: str, passages: Sequence[str]) -> Answer | None:
+        """The best answer, or None when there is none or P(no answer) is above the calibrated
+        threshold (the reader abstains)."""
+        answers = self.read(question, passages)
+        if not answers or answers[0].no_answer > self.calibration.no_answer_threshold:
+            return None
+        return answers[0]
 
 
 def load_reader(directory: str | Path, max_answer_len: int = 15) -> ReaderService:
-    """Load a trained reader directory (``config.json``, ``model.safetensors``, ``vocab.json``).
+    """Load a trained reader directory (``config.json``, ``model.safetensors``, ``vocab.json``, and
+    ``calibration.json`` when training wrote one).
 
     Raises:
         wenda.nn.modeldir.ModelError: the directory is incomplete, corrupt or of another version.
@@ -89,4 +118,4 @@ def load_reader(directory: str | Path, max_answer_len: int = 15) -> ReaderServic
     from wenda.nn.modeldir import load_model
 
     model, tokenizer = load_model(Path(directory), "read")
-    return ReaderService(model, tokenizer, max_answer_len)
+    return ReaderService(model, tokenizer, max_answer_len, Calibration.load(Path(directory)))

@@ -178,29 +178,48 @@ class Reader(NeuralModel):
         return self(**features), features["passage"] != 0
 
     @torch.no_grad()
+    def span_logits(
+        self, question_tokens: Sequence[str], passages_tokens: Sequence[Sequence[str]]
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """What :meth:`read_tokens` decodes: start and end scores ``[P, L]``, the mask ``[P, L]`` and
+        the scalar no-answer score (None without a no-answer logit), for one question over its
+        ``P`` passages (at least one).
+
+        The no-answer score is twice the *mean* of the passages' no-answer logits: twice because it
+        competed with start and end separately (:func:`span_loss`), so ``2 z`` is on the scale of
+        ``start[i] + end[j]``; the mean, not the max, because each passage was trained to abstain
+        on its own, and an off-topic passage saying "not here" with confidence must not veto an
+        answer another passage holds (with the max, retrieving more passages would only ever raise
+        P(no answer)). Readers that rank passages score spans and "no answer" as log-probabilities
+        weighted by each passage's rank probability instead (:func:`rank_weighted`).
+        """
+        output, mask = self.logits([list(question_tokens)] * len(passages_tokens), passages_tokens)
+        if output.rank is not None:
+            output, no_answer = rank_weighted(output, mask)
+        else:
+            no_answer = None if output.no_answer is None else 2 * output.no_answer.mean()
+        return output.start, output.end, mask, no_answer
+
+    @torch.no_grad()
     def read_tokens(
         self,
         question_tokens: Sequence[str],
         passages_tokens: Sequence[Sequence[str]],
         max_answer_len: int = 15,
         top_k: int = 1,
+        temperature: float = 1.0,
     ) -> tuple[list[Span], float]:
         """The ``top_k`` best answer spans for one question over its passages, and P(no answer).
 
-        All spans of all passages share one softmax (:func:`~wenda.read.decode.decode`). The
-        no-answer score is twice the *mean* of the passages' no-answer logits: twice because it
-        competed with start and end separately (:func:`span_loss`), so ``2 z`` is on the scale of
-        ``start[i] + end[j]``; the mean, not the max, because each passage was trained to abstain
-        on its own, and an off-topic passage saying "not here" with confidence must not veto an
-        answer another passage holds (with the max, retrieving more passages would only ever raise
-        P(no answer)). Readers that rank passages score spans and "no answer" as probabilities
-        weighted by each passage's rank probability instead (:func:`rank_weighted`). Token positions index the passage as truncated to ``max_passage_len``.
+        All spans of all passages share one softmax (:func:`~wenda.read.decode.decode`) over the
+        scores of :meth:`span_logits` divided by ``temperature`` (> 1 softens overconfident
+        probabilities; see ``wenda.read.calibrate``). Token positions index the passage as
+        truncated to ``max_passage_len``.
         """
         if not passages_tokens:
             return [], 0.0
-        output, mask = self.logits([list(question_tokens)] * len(passages_tokens), passages_tokens)
-        if output.rank is not None:
-            output, no_answer = rank_weighted(output, mask)
-        else:
-            no_answer = None if output.no_answer is None else 2 * output.no_answer.mean()
-        return decode(output.start, output.end, mask, max_answer_len, top_k, no_answer)
+        start, end, mask, no_answer = self.span_logits(question_tokens, passages_tokens)
+        t = float(temperature)
+        return decode(
+            start / t, end / t, mask, max_answer_len, top_k, None if no_answer is None else no_answer / t
+        )

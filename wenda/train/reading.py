@@ -11,6 +11,7 @@ whole, through the same code users call, and scored with the official SQuAD EM/F
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from wenda.eval.squad import exact_match, f1
 from wenda.nn.modeldir import save_model
 from wenda.read.answer import ReaderService
 from wenda.read.base import TOKENIZER, Reader, span_loss
+from wenda.read.calibrate import Calibration
 from wenda.text import Tokenizer, TokenizerConfig
 from wenda.train.trainer import TrainConfig
 
@@ -99,6 +101,24 @@ class ReadingTask:
         save_model(model, "read", self.tokenizer, directory)
 
 
+def calibrate_saved(directory: Path, held_out) -> Calibration:
+    """Choose the saved reader's temperature and no-answer threshold on ``held_out`` (answerable
+    and unanswerable training-side examples; ``wenda.read.calibrate``) and store them beside it."""
+    from wenda.read.answer import load_reader
+    from wenda.read.calibrate import calibrate, score_question
+
+    service = load_reader(directory)
+    scored = [
+        score_question(service, ex.question, [ex.context], [t for t, _ in ex.answers]) for ex in held_out
+    ]
+    unanswerable = sum(not s.golds for s in scored)
+    calibration = calibrate(
+        scored, f"{len(scored)} held-out training questions ({unanswerable} unanswerable)"
+    )
+    calibration.save(directory)
+    return calibration
+
+
 def train_reader(
     model_name: str,
     out: Path,
@@ -132,6 +152,7 @@ def train_reader(
 
         task = GroupReadingTask(train, held_out, config, model.config, TOKENIZER, config.negatives + 1)
     state = Trainer(model, task, config, Path(out), progress=progress).fit()
+    calibration = calibrate_saved(Path(out), held_out)
     report = {
         "model": model_name,
         "model_config": model.config.to_dict(),
@@ -141,6 +162,7 @@ def train_reader(
         "not_trainable": task.dropped,
         "held_out": len(task.held_out),
         "data": {name: str(r) for name, r in reports.items()},
+        "calibration": asdict(calibration),
     }
     atomic_write_json(Path(out) / "training.json", report)
     return {**report, "out": str(out)}
