@@ -49,17 +49,45 @@ def test_unanswerable_and_too_long_answers():
 
 
 def _squad_file(path, paragraphs):
-    data = {"version": "1.1", "data": [{"title": "t", "paragraphs": [
-        {"context": c, "qas": [{"id": f"q{i}-{j}", "question": q, "answers": [{"text": a, "answer_start": c.index(a)}]}
-                               for j, (q, a) in enumerate(qas)]}
-        for i, (c, qas) in enumerate(paragraphs)]}]}
+    data = {
+        "version": "1.1",
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": c,
+                        "qas": [
+                            {
+                                "id": f"q{i}-{j}",
+                                "question": q,
+                                "answers": [{"text": a, "answer_start": c.index(a)}],
+                            }
+                            for j, (q, a) in enumerate(qas)
+                        ],
+                    }
+                    for i, (c, qas) in enumerate(paragraphs)
+                ],
+            }
+        ],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
 
 
 PARAGRAPHS = [
-    (f"The river {name} flows through {city} and then reaches the sea.", [(f"Which river flows through {city}?", name)])
-    for name, city in [("Seine", "Paris"), ("Danube", "Vienna"), ("Thames", "London"), ("Tiber", "Rome"), ("Vltava", "Prague"), ("Spree", "Berlin")]
+    (
+        f"The river {name} flows through {city} and then reaches the sea.",
+        [(f"Which river flows through {city}?", name)],
+    )
+    for name, city in [
+        ("Seine", "Paris"),
+        ("Danube", "Vienna"),
+        ("Thames", "London"),
+        ("Tiber", "Rome"),
+        ("Vltava", "Prague"),
+        ("Spree", "Berlin"),
+    ]
 ]
 
 
@@ -69,8 +97,29 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
     _squad_file(root / "squad-dev" / "squad-v1.1-dev.json", PARAGRAPHS[:2])
     monkeypatch.setenv("WENDA_DATA", str(root))
     out = tmp_path / "drqa"
-    settings = ["--set", "embeddings=random", "--set", "epochs=2", "--set", "threads=1", "--set", "batch_size=2"]
-    r = wenda("train", "reader", "--model", "drqa", "--data", "covid-qa", "--out", str(out), "-q", "--json", *settings)
+    settings = [
+        "--set",
+        "embeddings=random",
+        "--set",
+        "epochs=2",
+        "--set",
+        "threads=1",
+        "--set",
+        "batch_size=2",
+    ]
+    r = wenda(
+        "train",
+        "reader",
+        "--model",
+        "drqa",
+        "--data",
+        "covid-qa",
+        "--out",
+        str(out),
+        "-q",
+        "--json",
+        *settings,
+    )
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["epoch"] == 2 and 1 <= report["train_examples"] <= len(PARAGRAPHS)
@@ -89,5 +138,36 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
     result = json.loads(r.stdout)
     assert (result["HasAns_total"], result["NoAns_total"], result["total"]) == (2, 1, 3)
     assert 0 <= result["f1"] <= 100 and "no_abstention" in result
+    tuned = tmp_path / "tuned"
+    r = wenda(
+        "train",
+        "reader",
+        "--model",
+        "drqa",
+        "--init",
+        str(out),
+        "--data",
+        "covid-qa",
+        "--out",
+        str(tuned),
+        "-q",
+        "--json",
+        *settings,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tuned / "vocab.json").read_text()) == json.loads((out / "vocab.json").read_text())
+    r = wenda(
+        "train",
+        "reader",
+        "--model",
+        "bidaf",
+        "--init",
+        str(out),
+        "--data",
+        "covid-qa",
+        "--out",
+        str(tmp_path / "y"),
+    )
+    assert r.returncode == 2 and "holds a drqa reader, not bidaf" in " ".join(r.stderr.replace("│", " ").split())
     r = wenda("train", "reader", "--model", "nosuch", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown read" in r.stderr

@@ -82,6 +82,9 @@ def reader_cmd(
     data: list[str] = typer.Option(
         None, "--data", help="training sets (default: all eight span-annotated sets)"
     ),
+    init: Path = typer.Option(
+        None, "--init", help="start from this saved reader (fine-tune) instead of a fresh one"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -89,8 +92,9 @@ def reader_cmd(
     require_ml()
     from wenda.train.reading import train_reader
 
+    settings = parse_settings(set_ or [])
     _run(
-        lambda: train_reader(model, out, parse_settings(set_ or []), data or None, progress=not quiet),
+        lambda: train_reader(model, out, settings, data or None, progress=not quiet, init=init),
         "held-out",
         as_json,
     )

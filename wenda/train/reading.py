@@ -119,6 +119,18 @@ def calibrate_saved(directory: Path, held_out) -> Calibration:
     return calibration
 
 
+def _initial(directory: Path, model_name: str, overrides: dict) -> Reader:
+    """The reader saved in ``directory``, to train further: its architecture and vocabulary stay."""
+    from wenda.nn.modeldir import load_model
+
+    if overrides:
+        raise ValueError(f"--init keeps the saved architecture; drop the model settings {sorted(overrides)}")
+    model, tokenizer = load_model(Path(directory), "read")
+    if model.registered_name != model_name or tokenizer != TOKENIZER:
+        raise ValueError(f"{directory} holds a {model.registered_name} reader, not {model_name}")
+    return model
+
+
 def train_reader(
     model_name: str,
     out: Path,
@@ -126,9 +138,12 @@ def train_reader(
     sets: Sequence[str] | None = None,
     held_out_fraction: float = 0.05,
     progress: bool = True,
+    init: Path | None = None,
 ) -> dict:
     """Train reader ``model_name`` on the span-annotated training sets (``wenda.data.reading_train``),
     choosing the epoch on a held-out share of them, into ``out``; writes ``out/training.json``.
+    ``init`` starts from a saved reader of that type (fine-tuning; its vocabulary and architecture
+    are kept) instead of a fresh one.
 
     Returns:
         the trainer's final state plus ``params``, ``train_examples``, ``held_out`` and ``out``.
@@ -142,9 +157,12 @@ def train_reader(
     overrides, config = split_settings("read", model_name, {"metric": "f1", **(settings or {})})
     examples, reports = load_reading_training(sets or DEFAULT_NAMES)
     train, held_out = split_held_out(examples, held_out_fraction)
-    tok = Tokenizer(TOKENIZER)
-    texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
-    model = build_model("read", model_name, texts, config, overrides)
+    if init is not None:
+        model = _initial(init, model_name, overrides)
+    else:
+        tok = Tokenizer(TOKENIZER)
+        texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
+        model = build_model("read", model_name, texts, config, overrides)
     if model.rank_objective is None:
         task = ReadingTask(train, held_out, config, model.config)
     else:  # readers that rank passages train on groups: one gold passage and config.negatives others
