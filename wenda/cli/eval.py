@@ -113,7 +113,9 @@ READER_DATASETS = {
 
 @eval_app.command("reader")
 def reader_cmd(
-    model_dir: Path = typer.Argument(..., help="a trained reader directory"),
+    model_dir: Path = typer.Argument(
+        None, help="a trained reader directory (default: the reader shipped with wenda)"
+    ),
     dataset: str = typer.Option("squad-v1.1-dev", "--dataset", "-d", help=", ".join(READER_DATASETS)),
     limit: int = typer.Option(
         0, "--limit", min=0, help="read only the first N questions (0: all; scored over those)"
@@ -135,7 +137,11 @@ def reader_cmd(
         task = bar.add_task(dataset, total=len(squad_questions(articles, limit)))
         result = evaluate_reader(reader, articles, limit, lambda: bar.advance(task))
     if as_json:
-        typer.echo(json.dumps({"model": str(model_dir), "type": reader.name, "dataset": dataset, **result}))
+        typer.echo(
+            json.dumps(
+                {"model": str(model_dir or "default"), "type": reader.name, "dataset": dataset, **result}
+            )
+        )
         return
     em, f1 = result.get("exact_match", result.get("exact")), result["f1"]
     Console().print(

@@ -32,13 +32,19 @@ class ModelError(WendaError):
     """A model directory that is missing, incomplete, corrupt or of another version."""
 
 
-def save_model(model: torch.nn.Module, kind: str, tokenizer: TokenizerConfig, directory: Path) -> None:
+def save_model(
+    model: torch.nn.Module, kind: str, tokenizer: TokenizerConfig, directory: Path, dtype: torch.dtype | None = None
+) -> None:
     """Write ``model`` (registered as ``kind/<its name>``; with its ``config``, its ``vocab`` and the
-    tokenizer it expects) to ``directory``."""
+    tokenizer it expects) to ``directory``; floating-point weights are stored as ``dtype`` when
+    given (``torch.float16`` halves the file; loading casts them back to the model's dtype)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model.vocab.save(directory / VOCAB)
-    atomic_write_bytes(directory / WEIGHTS, save_safetensors(state_tensors(model)))
+    tensors = state_tensors(model)
+    if dtype is not None:
+        tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
+    atomic_write_bytes(directory / WEIGHTS, save_safetensors(tensors))
     meta = {
         "type": f"{kind}/{model.registered_name}",
         "format": FORMAT,

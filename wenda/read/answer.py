@@ -108,14 +108,23 @@ class ReaderService:
         return answers[0]
 
 
-def load_reader(directory: str | Path, max_answer_len: int = 15) -> ReaderService:
+# The reader shipped inside the package (bench/default_reader.py says how it was made).
+DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader"
+
+
+def load_reader(directory: str | Path | None = None, max_answer_len: int = 15) -> ReaderService:
     """Load a trained reader directory (``config.json``, ``model.safetensors``, ``vocab.json``, and
-    ``calibration.json`` when training wrote one).
+    ``calibration.json`` when training wrote one); without one, the default reader shipped in the
+    package (:data:`DEFAULT_READER`).
 
     Raises:
         wenda.nn.modeldir.ModelError: the directory is incomplete, corrupt or of another version.
     """
-    from wenda.nn.modeldir import load_model
+    from wenda.nn.modeldir import ModelError, load_model
 
+    if directory is None:
+        if not (DEFAULT_READER / "config.json").exists():
+            raise ModelError(f"the default reader is missing from this installation ({DEFAULT_READER})")
+        directory = DEFAULT_READER
     model, tokenizer = load_model(Path(directory), "read")
     return ReaderService(model, tokenizer, max_answer_len, Calibration.load(Path(directory)))

@@ -1,0 +1,74 @@
+"""How wenda's shipped default reader is made: a fresh reader with GloVe vectors for machines that
+lack them (an accelerator machine, which cannot install the GloVe package), then, after training,
+a size-reduced copy (pruned vocabulary, float16) for ``wenda/models/reader``.
+
+    python bench/default_reader.py init OUT [--model drqa] [--set no_answer=true ...]
+    # train it: wenda train reader --model drqa --init OUT --out RUN --set device=cuda ...
+    python bench/default_reader.py pack RUN wenda/models/reader [--keep-words 60000]
+
+``init`` builds exactly what ``wenda train reader`` builds before its first step (the same
+vocabulary from the training split, the same GloVe initialisation, the same seed) and saves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def init(out: Path, model_name: str, settings: dict) -> None:
+    import wenda.read  # noqa: F401
+    from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+    from wenda.nn.modeldir import save_model
+    from wenda.read.base import TOKENIZER
+    from wenda.text import Tokenizer
+    from wenda.train.setup import build_model, split_settings
+
+    overrides, config = split_settings("read", model_name, settings)
+    train, _ = split_held_out(load_reading_training(DEFAULT_NAMES)[0], 0.05)
+    tok = Tokenizer(TOKENIZER)
+    texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
+    model = build_model("read", model_name, texts, config, overrides)
+    save_model(model, "read", TOKENIZER, out)
+    print(
+        json.dumps(
+            {
+                "out": str(out),
+                "words": len(model.vocab.words),
+                "params": sum(p.numel() for p in model.parameters()),
+            }
+        )
+    )
+
+
+def pack(src: Path, dst: Path, keep_words: int) -> None:
+    from wenda.nn.shrink import shrink_model
+
+    print(json.dumps(shrink_model(src, dst, "read", keep_words)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init")
+    p.add_argument("out", type=Path)
+    p.add_argument("--model", default="drqa")
+    p.add_argument("--set", action="append", default=[], help="key=value (JSON values)")
+    p = sub.add_parser("pack")
+    p.add_argument("src", type=Path)
+    p.add_argument("dst", type=Path)
+    p.add_argument("--keep-words", type=int, default=60_000)
+    args = parser.parse_args()
+    if args.command == "init":
+        from wenda.cli.train import parse_settings
+
+        init(args.out, args.model, parse_settings(args.set))
+    else:
+        pack(args.src, args.dst, args.keep_words)
+
+
+if __name__ == "__main__":
+    main()
