@@ -8,8 +8,7 @@ import math
 
 import pytest
 
-from tests.cli.test_cli import wenda
-from tests.train.test_reading import PARAGRAPHS, _squad_file
+from tests.train.test_reading import train_tiny
 
 torch = pytest.importorskip("torch")
 
@@ -69,36 +68,9 @@ def test_rank_weighted_scores_are_log_probabilities():
 
 @pytest.mark.parametrize("model", ["r3", "snet"])
 def test_train_a_ranking_reader_cli(tmp_path, monkeypatch, model):
-    root = tmp_path / "data"
-    _squad_file(root / "covid-qa" / "COVID-QA.json", PARAGRAPHS)
-    monkeypatch.setenv("WENDA_DATA", str(root))
     out = tmp_path / model
-    settings = [
-        "--set",
-        "embeddings=random",
-        "--set",
-        "epochs=1",
-        "--set",
-        "threads=1",
-        "--set",
-        "batch_size=2",
-    ]
-    settings += ["--set", "negatives=2"] + (["--set", "rank=true"] if model == "snet" else [])
-    r = wenda(
-        "train",
-        "reader",
-        "--model",
-        model,
-        "--data",
-        "covid-qa",
-        "--out",
-        str(out),
-        "-q",
-        "--json",
-        *settings,
-    )
-    assert r.returncode == 0, r.stderr
-    report = json.loads(r.stdout)
+    extra = ["negatives=2"] + (["rank=true"] if model == "snet" else [])
+    report = train_tiny(tmp_path, monkeypatch, model, out, "epochs=1", *extra)
     assert report["epoch"] == 1 and report["train_examples"] >= 1
     training = json.loads((out / "training.json").read_text())
     assert training["history"][0]["loss"] > 0

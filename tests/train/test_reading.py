@@ -91,37 +91,25 @@ PARAGRAPHS = [
 ]
 
 
-def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
+def train_tiny(tmp_path, monkeypatch, model: str, out, *settings: str) -> dict:
+    """``wenda train reader`` on six tiny SQuAD-format paragraphs (as covid-qa, random vectors,
+    batches of 2, one thread) with ``settings`` (key=value) on top; its JSON report."""
     root = tmp_path / "data"
     _squad_file(root / "covid-qa" / "COVID-QA.json", PARAGRAPHS)
-    _squad_file(root / "squad-dev" / "squad-v1.1-dev.json", PARAGRAPHS[:2])
     monkeypatch.setenv("WENDA_DATA", str(root))
-    out = tmp_path / "drqa"
-    settings = [
-        "--set",
-        "embeddings=random",
-        "--set",
-        "epochs=2",
-        "--set",
-        "threads=1",
-        "--set",
-        "batch_size=2",
-    ]
+    flags = [x for kv in ("embeddings=random", "threads=1", "batch_size=2", *settings) for x in ("--set", kv)]
     r = wenda(
-        "train",
-        "reader",
-        "--model",
-        "drqa",
-        "--data",
-        "covid-qa",
-        "--out",
-        str(out),
-        "-q",
-        "--json",
-        *settings,
+        "train", "reader", "--model", model, "--data", "covid-qa", "--out", str(out), "-q", "--json", *flags
     )
     assert r.returncode == 0, r.stderr
-    report = json.loads(r.stdout)
+    return json.loads(r.stdout)
+
+
+def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    _squad_file(root / "squad-dev" / "squad-v1.1-dev.json", PARAGRAPHS[:2])
+    out = tmp_path / "drqa"
+    report = train_tiny(tmp_path, monkeypatch, "drqa", out, "epochs=2")
     assert report["epoch"] == 2 and 1 <= report["train_examples"] <= len(PARAGRAPHS)
     assert {"config.json", "model.safetensors", "vocab.json", "training.json", "calibration.json"} <= {
         p.name for p in out.iterdir()
@@ -139,6 +127,7 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
     assert (result["HasAns_total"], result["NoAns_total"], result["total"]) == (2, 1, 3)
     assert 0 <= result["f1"] <= 100 and "no_abstention" in result
     tuned = tmp_path / "tuned"
+    settings = ["--set", "threads=1", "--set", "batch_size=2", "--set", "epochs=1"]
     r = wenda(
         "train",
         "reader",
@@ -168,6 +157,8 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
         "--out",
         str(tmp_path / "y"),
     )
-    assert r.returncode == 2 and "holds a drqa reader, not bidaf" in " ".join(r.stderr.replace("│", " ").split())
+    assert r.returncode == 2 and "holds a drqa reader, not bidaf" in " ".join(
+        r.stderr.replace("│", " ").split()
+    )
     r = wenda("train", "reader", "--model", "nosuch", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown read" in r.stderr

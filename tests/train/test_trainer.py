@@ -18,7 +18,9 @@ from wenda.train.trainer import TrainConfig, Trainer, TrainingError  # noqa: E40
 def _fit(out, qa, epochs=3, fail_at=None, lr_zero=False, **settings):
     train, dev = qa
     lr = 0.0 if lr_zero else 0.01
-    config = TrainConfig(epochs=epochs, embeddings="random", threads=1, batch_size=2, lr=lr, negatives=2, **settings)
+    config = TrainConfig(
+        epochs=epochs, embeddings="random", threads=1, batch_size=2, lr=lr, negatives=2, **settings
+    )
     model = build_ranker("knrm", train, config)
     task = RankingTask(train, dev, None, config)
     if fail_at is not None:
@@ -43,7 +45,9 @@ def test_same_seed_same_weights_and_history(tmp_path, qa):
     a, state_a = _fit(tmp_path / "a", qa)
     b, state_b = _fit(tmp_path / "b", qa)
     assert state_a["history"] == state_b["history"]
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    assert all(
+        torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
     assert (tmp_path / "a" / "model.safetensors").exists() and (tmp_path / "a" / "config.json").exists()
 
 
@@ -54,7 +58,10 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, qa):
     resumed, state = _fit(tmp_path / "cut", qa)
     assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
     assert state["history"] == state_full["history"]
-    assert all(torch.equal(x, y) for x, y in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True))
+    assert all(
+        torch.equal(x, y)
+        for x, y in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True)
+    )
 
 
 def test_resume_with_other_settings_is_refused(tmp_path, qa):
@@ -93,7 +100,9 @@ def test_losses_worked_examples():
     """
     s = torch.tensor([[2.0, 1.5, 3.0]])
     assert hinge(s).item() == pytest.approx(1.25)
-    assert softmax(s).item() == pytest.approx(-math.log(math.exp(2) / (math.exp(2) + math.exp(1.5) + math.exp(3))))
+    assert softmax(s).item() == pytest.approx(
+        -math.log(math.exp(2) / (math.exp(2) + math.exp(1.5) + math.exp(3)))
+    )
 
     def sig(x):
         return 1 / (1 + math.exp(-x))

@@ -108,30 +108,20 @@ class BoundaryPointer(nn.Module):
         return start, end, summary
 
 
-@register("read", "match_lstm")
-class MatchLSTMReader(Reader):
-    """Match-LSTM with the boundary Answer Pointer (see the module docstring)."""
+class MatchPointer(nn.Module):
+    """The match-LSTM in both directions, the boundary pointer and the optional no-answer head:
+    from encoded passage and question to a :class:`~wenda.read.base.ReaderOutput` (shared with R^3's
+    reader, :mod:`wenda.read.r3`)."""
 
-    Config = MatchLSTMConfig
+    def __init__(self, hidden: int, input_size: int | None = None, no_answer: bool = False) -> None:
+        super().__init__()
+        self.match_forward = MatchLSTM(hidden, input_size)
+        self.match_backward = MatchLSTM(hidden, input_size)
+        self.pointer = BoundaryPointer(hidden)
+        self.no_answer_head = nn.Linear(4 * hidden, 1) if no_answer else None
 
-    def __init__(self, config: MatchLSTMConfig, vocab) -> None:
-        super().__init__(config, vocab)
-        h = config.hidden
-        self.embed_dropout = nn.Dropout(config.dropout)
-        self.encoder = nn.LSTM(config.embed_dim, h, batch_first=True)
-        self.match_forward = MatchLSTM(h)
-        self.match_backward = MatchLSTM(h)
-        self.pointer = BoundaryPointer(h)
-        self.no_answer_head = nn.Linear(4 * h, 1) if config.no_answer else None
-
-    def _encode(self, ids: Tensor, mask: Tensor) -> Tensor:
-        """Word ids ``[B, L]`` -> preprocessing-LSTM states ``[B, L, H]``, zero at padding. No
-        packing: padding is trailing, so a forward LSTM's real positions never see it."""
-        return self.encoder(self.embed_dropout(self.embedding(ids)))[0] * mask[:, :, None]  # [B, L, H]
-
-    def forward(self, question: Tensor, passage: Tensor) -> ReaderOutput:
-        q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
-        hq, hp = self._encode(question, q_mask), self._encode(passage, p_mask)  # [B, Lq, H], [B, Lp, H]
+    def forward(self, hp: Tensor, hq: Tensor, q_mask: Tensor, p_mask: Tensor) -> ReaderOutput:
+        """``H^p`` ``[B, Lp, D]``, ``H^q`` ``[B, Lq, D]`` -> start/end ``[B, Lp]`` (no-answer ``[B]``)."""
         lengths = p_mask.sum(1)  # [B]
         right = self.match_forward(hp, hq, q_mask)  # [B, Lp, H]
         left = reverse_within(
@@ -144,3 +134,27 @@ class MatchLSTMReader(Reader):
             pooled = masked_max(hr, p_mask[:, :, None], 1)  # [B, 2H]
             no_answer = self.no_answer_head(torch.cat([pooled, summary], -1)).squeeze(-1)  # [B]
         return ReaderOutput(start, end, no_answer)
+
+
+@register("read", "match_lstm")
+class MatchLSTMReader(Reader):
+    """Match-LSTM with the boundary Answer Pointer (see the module docstring)."""
+
+    Config = MatchLSTMConfig
+
+    def __init__(self, config: MatchLSTMConfig, vocab) -> None:
+        super().__init__(config, vocab)
+        h = config.hidden
+        self.embed_dropout = nn.Dropout(config.dropout)
+        self.encoder = nn.LSTM(config.embed_dim, h, batch_first=True)
+        self.answer = MatchPointer(h, no_answer=config.no_answer)
+
+    def _encode(self, ids: Tensor, mask: Tensor) -> Tensor:
+        """Word ids ``[B, L]`` -> preprocessing-LSTM states ``[B, L, H]``, zero at padding. No
+        packing: padding is trailing, so a forward LSTM's real positions never see it."""
+        return self.encoder(self.embed_dropout(self.embedding(ids)))[0] * mask[:, :, None]  # [B, L, H]
+
+    def forward(self, question: Tensor, passage: Tensor) -> ReaderOutput:
+        q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
+        hq, hp = self._encode(question, q_mask), self._encode(passage, p_mask)  # [B, Lq, H], [B, Lp, H]
+        return self.answer(hp, hq, q_mask, p_mask)

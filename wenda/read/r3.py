@@ -35,13 +35,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max
-from wenda.nn.rnn import BiRNN, reverse_within
+from wenda.nn.rnn import BiRNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
-from wenda.read.match_lstm import BoundaryPointer, MatchLSTM
+from wenda.read.match_lstm import MatchLSTM, MatchPointer
 from wenda.registry import register
 
 
@@ -74,10 +73,7 @@ class R3(Reader):
         self.encoder = BiRNN(config.embed_dim, h, 1, 0.0)  # shared by ranker and reader
         self.rank_match = MatchLSTM(h, 2 * h)
         self.rank_score = nn.Linear(h, 1)
-        self.read_forward = MatchLSTM(h, 2 * h)
-        self.read_backward = MatchLSTM(h, 2 * h)
-        self.pointer = BoundaryPointer(h)
-        self.no_answer_head = nn.Linear(4 * h, 1) if config.no_answer else None
+        self.reader = MatchPointer(h, 2 * h, config.no_answer)
 
     def _encode(self, ids: Tensor, mask: Tensor) -> Tensor:
         """Word ids ``[B, L]`` -> shared BiLSTM states ``[B, L, 2H]``, zero at padding."""
@@ -91,15 +87,6 @@ class R3(Reader):
     def forward(self, question: Tensor, passage: Tensor) -> ReaderOutput:
         q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
         hq, hp = self._encode(question, q_mask), self._encode(passage, p_mask)  # [B, Lq, 2H], [B, Lp, 2H]
-        lengths = p_mask.sum(1)  # [B]
-        right = self.read_forward(hp, hq, q_mask)  # [B, Lp, H]
-        left = reverse_within(
-            self.read_backward(reverse_within(hp, lengths), hq, q_mask), lengths
-        )  # [B, Lp, H]
-        hr = torch.cat([right, left], -1) * p_mask[:, :, None]  # [B, Lp, 2H]
-        start, end, summary = self.pointer(hr, p_mask)  # [B, Lp], [B, Lp], [B, 2H]
-        no_answer = None
-        if self.no_answer_head is not None:
-            pooled = masked_max(hr, p_mask[:, :, None], 1)  # [B, 2H]
-            no_answer = self.no_answer_head(torch.cat([pooled, summary], -1)).squeeze(-1)  # [B]
-        return ReaderOutput(start, end, no_answer, self.rank_logits(hp, hq, q_mask, p_mask))
+        output = self.reader(hp, hq, q_mask, p_mask)  # start/end [B, Lp], no-answer [B]
+        output.rank = self.rank_logits(hp, hq, q_mask, p_mask)  # [B]
+        return output
