@@ -31,13 +31,19 @@ class ConfigBase:
         """Rebuild from :meth:`to_dict`, rejecting unknown keys (a typo must not pass silently)."""
         names = {f.name for f in fields(cls)}
         if unknown := set(data) - names:
-            raise ValueError(f"unknown {cls.__qualname__} settings: {sorted(unknown)}; known: {sorted(names)}")
+            raise ValueError(
+                f"unknown {cls.__qualname__} settings: {sorted(unknown)}; known: {sorted(names)}"
+            )
         return cls(**data)
 
 
 class NeuralModel(nn.Module):
     """A registered network with a ``Config`` and, unless ``uses_embeddings`` is False, a word
-    embedding ``self.embedding`` (id 0 is padding; ``freeze_embeddings`` in the config fixes it)."""
+    embedding ``self.embedding`` (id 0 is padding). ``freeze_embeddings`` in the config fixes it;
+    ``freeze_pretrained`` (where a config has it) fixes only the rows that received a pretrained
+    vector (:meth:`set_embeddings`), so words without one and the OOV buckets still learn -- the
+    papers' "fixed GloVe, trainable unknown words" (QANet; DrQA and BiDAF likewise keep GloVe fixed).
+    Which rows are fixed is saved with the weights (``pretrained_rows``)."""
 
     Config: ClassVar[type] = ConfigBase
     uses_embeddings: ClassVar[bool] = True
@@ -46,20 +52,29 @@ class NeuralModel(nn.Module):
     def __init__(self, config, vocab: Vocab) -> None:
         super().__init__()
         if not isinstance(config, self.Config):
-            raise TypeError(f"{type(self).__name__} needs a {self.Config.__qualname__}, not {type(config).__name__}")
+            raise TypeError(
+                f"{type(self).__name__} needs a {self.Config.__qualname__}, not {type(config).__name__}"
+            )
         self.config = config
         self.vocab = vocab
         if self.uses_embeddings:
             self.embedding = nn.Embedding(len(vocab), config.embed_dim, padding_idx=0)
             self.embedding.weight.requires_grad_(not config.freeze_embeddings)
+            if getattr(config, "freeze_pretrained", False):
+                self.register_buffer("pretrained_rows", torch.zeros(len(vocab), dtype=torch.bool))
+                self.embedding.weight.register_hook(lambda grad: grad * ~self.pretrained_rows[:, None])
 
-    def set_embeddings(self, matrix: Tensor) -> None:
-        """Copy pretrained vectors (``[len(vocab), embed_dim]``) into the embedding table."""
+    def set_embeddings(self, matrix: Tensor, pretrained: Tensor | None = None) -> None:
+        """Copy vectors (``[len(vocab), embed_dim]``) into the embedding table; ``pretrained``
+        (``[len(vocab)]`` bool) marks the rows that came from pretrained vectors (all, if None)."""
         if not self.uses_embeddings:
             return
         with torch.no_grad():
             self.embedding.weight.copy_(torch.as_tensor(matrix))
             self.embedding.weight[0].zero_()
+            if hasattr(self, "pretrained_rows"):
+                rows = torch.ones(len(self.vocab), dtype=torch.bool) if pretrained is None else pretrained
+                self.pretrained_rows.copy_(torch.as_tensor(rows, dtype=torch.bool))
 
     @property
     def device(self) -> torch.device:

@@ -38,7 +38,8 @@ class ReaderConfig(ConfigBase):
         embed_dim: word vector size (GloVe 6B gives 50; DrQA used 300d GloVe 840B).
         max_question_len: question tokens kept. max_passage_len: passage tokens kept (answers past
             it cannot be found). Batches are padded to their longest row, capped at these.
-        freeze_embeddings: keep the word vectors fixed.
+        freeze_embeddings: keep the word vectors fixed. freeze_pretrained: keep fixed only the
+            vectors that came from GloVe; words without one (and the hashed OOV buckets) learn.
         no_answer: learn a "no answer here" logit (SQuAD 2.0-style unanswerable questions).
     """
 
@@ -46,6 +47,7 @@ class ReaderConfig(ConfigBase):
     max_question_len: int = 30
     max_passage_len: int = 300
     freeze_embeddings: bool = False
+    freeze_pretrained: bool = False
     no_answer: bool = False
 
 

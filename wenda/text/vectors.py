@@ -47,11 +47,13 @@ def glove_matrix() -> np.ndarray:
     return np.load(_glove_root() / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
 
 
-def embedding_matrix(vocab: Vocab, dim: int, seed: int = 0, scale: float = 0.1) -> tuple[np.ndarray, int]:
+def embedding_matrix(
+    vocab: Vocab, dim: int, seed: int = 0, scale: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
     """A ``[len(vocab), dim]`` float32 matrix with GloVe rows where GloVe has the word.
 
     Returns:
-        the matrix and the number of known words found in GloVe.
+        the matrix and a ``[len(vocab)]`` bool array, True at the rows that hold a GloVe vector.
 
     Raises:
         VectorsMissing: the GloVe package is absent.
@@ -65,7 +67,9 @@ def embedding_matrix(vocab: Vocab, dim: int, seed: int = 0, scale: float = 0.1) 
     out[0] = 0.0
     rows = {w: i for i, w in enumerate(glove_words())}
     pairs = [(vocab.offset + i, rows[w]) for i, w in enumerate(vocab.words) if w in rows]
+    found = np.zeros(len(vocab), dtype=bool)
     if pairs:
         ids, src = map(np.asarray, zip(*pairs, strict=True))
         out[ids] = vectors[np.sort(src)][np.argsort(np.argsort(src))]
-    return out, len(pairs)
+        found[ids] = True
+    return out, found

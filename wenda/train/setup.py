@@ -54,7 +54,6 @@ def build_model(
     if glove:
         from wenda.text.vectors import embedding_matrix
 
-        model.set_embeddings(
-            torch.from_numpy(embedding_matrix(vocab, model_config.embed_dim, config.seed)[0])
-        )
+        matrix, found = embedding_matrix(vocab, model_config.embed_dim, config.seed)
+        model.set_embeddings(torch.from_numpy(matrix), torch.from_numpy(found))
     return model
