@@ -13,7 +13,8 @@ from tests.train.test_reading import train_tiny
 torch = pytest.importorskip("torch")
 
 from wenda.read.base import ReaderOutput, rank_weighted  # noqa: E402
-from wenda.train.grouped import _group_log_softmax, distractors, reward  # noqa: E402
+from wenda.train.distractors import distractors, every  # noqa: E402
+from wenda.train.grouped import _group_log_softmax, reward  # noqa: E402
 
 
 def test_distractors_are_bm25_best_without_the_answer():
@@ -28,6 +29,10 @@ def test_distractors_are_bm25_best_without_the_answer():
     assert picks == [[1, 2]] or picks == [[2, 1]]
     none_left = distractors([["paris"]], windows[:2], [("paris",)], k=3)
     assert none_left == [[]]
+
+
+def test_every_spreads_a_share():
+    assert every(0.5, 6) == [1, 3, 5] and every(1.0, 3) == [0, 1, 2] and every(0.0, 5) == []
 
 
 def test_group_log_softmax_is_per_group():

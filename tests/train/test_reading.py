@@ -162,3 +162,30 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
     )
     r = wenda("train", "reader", "--model", "nosuch", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown read" in r.stderr
+
+
+def _paragraph_examples() -> list[SpanExample]:
+    return [
+        SpanExample(f"q{i}", question, context, ((answer, context.index(answer)),), "test")
+        for i, (context, [(question, answer)]) in enumerate(PARAGRAPHS)
+    ]
+
+
+def test_no_answer_readers_also_train_and_calibrate_on_distractors():
+    from wenda.read.drqa import DrQAConfig
+    from wenda.train.reading import ReadingTask, held_out_distractors
+    from wenda.train.trainer import TrainConfig
+
+    examples = _paragraph_examples()
+    task = ReadingTask(examples, [], TrainConfig(no_answer_distractors=0.5), DrQAConfig(no_answer=True))
+    unanswerable = [item for item in task.items if not item[4]]
+    assert len(task.items) == len(examples) + len(unanswerable) and len(unanswerable) == 3
+    for question, window, *_ in unanswerable:
+        asked = next(ex for ex in examples if TOK.tokens(ex.question) == question)
+        assert TOK.tokens(asked.answers[0][0])[0] not in window  # the distractor lacks the answer
+    plain = ReadingTask(examples, [], TrainConfig(no_answer_distractors=0.5), DrQAConfig())
+    assert all(item[4] for item in plain.items)
+    extra = held_out_distractors(examples, 1.0)
+    assert len(extra) == len(examples) and all(ex.is_impossible for ex in extra)
+    for made, original in zip(extra, examples, strict=True):
+        assert made.question == original.question and original.answers[0][0] not in made.context

@@ -4,7 +4,7 @@ Open-domain readers (S-Net's ranking branch, R^3's ranker) learn which of a ques
 holds the answer, so they train on *groups*: the passage window holding the gold answer
 (:func:`~wenda.train.reading.training_item`) plus ``group_size - 1`` distractors, the BM25 best
 windows of the training contexts for the question that do not contain any gold answer text (hard
-negatives, as a retriever would return them; bm25s scores them, see :func:`distractors`). A model
+negatives, as a retriever would return them; :func:`~wenda.train.distractors.distractors`). A model
 names its objective in ``Reader.rank_objective``:
 
 - ``"supervised"`` (S-Net, Tan et al. 2018): span loss on the gold passage (and, for readers with a
@@ -29,35 +29,12 @@ from wenda.eval.squad import exact_match, f1
 from wenda.read.base import Reader, ReaderOutput, span_loss
 from wenda.read.decode import span_scores
 from wenda.text import Tokenizer, TokenizerConfig
+from wenda.train.distractors import distractors, windows_of
 from wenda.train.reading import ReadingTask, training_item
 
 # question tokens, passage windows (gold first), gold start and end in passage 0 (-1, -1 when no
 # passage holds the answer: a retrieval miss), gold answer texts
 Group = tuple[list[str], list[list[str]], int, int, tuple[str, ...]]
-
-
-def _windows(tokens: list[str], length: int) -> list[list[str]]:
-    return [tokens[i : i + length] for i in range(0, len(tokens), length)] or [[]]
-
-
-def distractors(
-    questions: Sequence[list[str]], windows: Sequence[list[str]], golds, k: int, depth: int = 20
-) -> list[list[int]]:
-    """For each question, up to ``k`` indices of ``windows``: the BM25 best (bm25s, Lucene's formula,
-    the retrieval tokenizer's terms) whose text holds none of the question's ``golds`` answers."""
-    import bm25s
-
-    retrieval = Tokenizer()
-    engine = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
-    engine.index([retrieval.tokens(" ".join(w)) or ["<empty>"] for w in windows], show_progress=False)
-    texts = [" " + " ".join(w).lower() + " " for w in windows]
-    out = []
-    for question, answers in zip(questions, golds, strict=True):
-        scores = engine.get_scores(retrieval.tokens(" ".join(question)))
-        ranked = np.argsort(-scores, kind="stable")[:depth]
-        needles = [" " + a.lower() + " " for a in answers]
-        out.append([int(i) for i in ranked if not any(n in texts[i] for n in needles)][:k])
-    return out
 
 
 class GroupReadingTask(ReadingTask):
@@ -75,7 +52,7 @@ class GroupReadingTask(ReadingTask):
         pairs = [(ex, training_item(ex, tok, length, False)) for ex in train if not ex.is_impossible]
         pairs = [(ex, item) for ex, item in pairs if item is not None]
         contexts = list(dict.fromkeys(ex.context for ex, _ in pairs))
-        windows = [w for c in contexts for w in _windows(tok.tokens(c), length) if w]
+        windows = [w for c in contexts for w in windows_of(tok.tokens(c), length) if w]
         # answers normalised as the windows are: tokens joined by spaces
         golds = [tuple(" ".join(tok.tokens(text)) for text, _ in ex.answers) for ex, _ in pairs]
         picks = distractors([item[0] for _, item in pairs], windows, golds, self.group_size - 1)

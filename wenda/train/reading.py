@@ -3,7 +3,9 @@
 Each training example becomes one window of at most ``max_passage_len`` tokens that holds its first
 gold answer (placed a quarter into the window when the context is longer, so the model sees
 context on both sides), with the answer's token start and end; unanswerable examples become the
-context's first window with no answer, used only by models with a no-answer logit. The held-out
+context's first window with no answer, used only by models with a no-answer logit; such models
+also read a share of the questions with a BM25 distractor window that lacks the answer, labelled
+unanswerable (``TrainConfig.no_answer_distractors``; :mod:`wenda.train.distractors`). The held-out
 examples (a deterministic split of the training data: SQuAD dev is never used to choose) are read
 whole, through the same code users call, and scored with the official SQuAD EM/F1.
 """
@@ -11,7 +13,7 @@ whole, through the same code users call, and scored with the official SQuAD EM/F
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from wenda.read.answer import ReaderService
 from wenda.read.base import TOKENIZER, Reader, span_loss
 from wenda.read.calibrate import Calibration
 from wenda.text import Tokenizer, TokenizerConfig
+from wenda.train.distractors import distractors, every, windows_of
 from wenda.train.trainer import TrainConfig
 
 Item = tuple[list[str], list[str], int, int, bool]  # question, passage window, start, end, has answer
@@ -63,12 +66,26 @@ class ReadingTask:
         if not self.items:
             raise ValueError("no training example fits the reader (answers found within max_passage_len)")
         self.dropped = len(train) - len(self.items)
+        if model_config.no_answer and config.no_answer_distractors > 0:
+            self.items += self._distractor_items(train, Tokenizer(tokenizer), model_config.max_passage_len)
         self.held_out = [ex for ex in held_out if not ex.is_impossible]
 
     def _build_items(self, train, tok: Tokenizer, model_config) -> list:
         """One training window per example that fits (:func:`training_item`)."""
         items = (training_item(ex, tok, model_config.max_passage_len, model_config.no_answer) for ex in train)
         return [item for item in items if item is not None]
+
+    def _distractor_items(self, train, tok: Tokenizer, length: int) -> list[Item]:
+        """Unanswerable items: a share of the answerable questions, each with its best BM25 window
+        of the training contexts that holds none of its answers."""
+        answerable = [ex for ex in train if not ex.is_impossible]
+        chosen = [answerable[i] for i in every(min(1.0, self.config.no_answer_distractors), len(answerable))]
+        chosen = [(ex, q) for ex in chosen if (q := tok.tokens(ex.question))]
+        contexts = dict.fromkeys(ex.context for ex in answerable)
+        windows = [w for c in contexts for w in windows_of(tok.tokens(c), length) if w]
+        golds = [tuple(" ".join(tok.tokens(t)) for t, _ in ex.answers) for ex, _ in chosen]
+        picks = distractors([q for _, q in chosen], windows, golds, 1)
+        return [(q, windows[p[0]], 0, 0, False) for (_, q), p in zip(chosen, picks, strict=True) if p]
 
     def batches(self, epoch: int, rng: np.random.Generator):
         """Lists of ``batch_size`` training items, shuffled per epoch."""
@@ -101,13 +118,31 @@ class ReadingTask:
         save_model(model, "read", self.tokenizer, directory)
 
 
-def calibrate_saved(directory: Path, held_out) -> Calibration:
+def held_out_distractors(held_out, share: float, tokenizer: TokenizerConfig = TOKENIZER) -> list:
+    """Unanswerable held-out examples: a ``share`` of the answerable ones, each with the best BM25
+    held-out context that holds none of its answers (``wenda.train.distractors``)."""
+    tok = Tokenizer(tokenizer)
+    answerable = [ex for ex in held_out if not ex.is_impossible]
+    chosen = [answerable[i] for i in every(min(1.0, share), len(answerable))]
+    contexts = list(dict.fromkeys(ex.context for ex in answerable))
+    golds = [tuple(" ".join(tok.tokens(t)) for t, _ in ex.answers) for ex in chosen]
+    picks = distractors(
+        [tok.tokens(ex.question) for ex in chosen], [tok.tokens(c) for c in contexts], golds, 1
+    )
+    return [replace(ex, context=contexts[p[0]], answers=()) for ex, p in zip(chosen, picks, strict=True) if p]
+
+
+def calibrate_saved(directory: Path, held_out, distractor_share: float = 0.0) -> Calibration:
     """Choose the saved reader's temperature and no-answer threshold on ``held_out`` (answerable
-    and unanswerable training-side examples; ``wenda.read.calibrate``) and store them beside it."""
+    and unanswerable training-side examples, plus for a reader with a no-answer logit a
+    ``distractor_share`` of :func:`held_out_distractors`; ``wenda.read.calibrate``) and store them
+    beside it."""
     from wenda.read.answer import load_reader
     from wenda.read.calibrate import calibrate, score_question
 
     service = load_reader(directory)
+    if service.model.config.no_answer and distractor_share > 0:
+        held_out = [*held_out, *held_out_distractors(held_out, distractor_share)]
     scored = [
         score_question(service, ex.question, [ex.context], [t for t, _ in ex.answers]) for ex in held_out
     ]
@@ -170,7 +205,7 @@ def train_reader(
 
         task = GroupReadingTask(train, held_out, config, model.config, TOKENIZER, config.negatives + 1)
     state = Trainer(model, task, config, Path(out), progress=progress).fit()
-    calibration = calibrate_saved(Path(out), held_out)
+    calibration = calibrate_saved(Path(out), held_out, config.no_answer_distractors)
     report = {
         "model": model_name,
         "model_config": model.config.to_dict(),

@@ -53,6 +53,10 @@ class TrainConfig(ConfigBase):
         embeddings: ``glove`` (GloVe 6B 50d) or ``random``.
         glove_words: the most frequent GloVe words added to the vocabulary beside the training words,
             so texts seen only at prediction time still get pretrained vectors.
+        no_answer_distractors: readers with a no-answer logit also train on this share (0..1) of
+            answerable questions paired with a BM25 distractor passage as unanswerable, and their
+            no-answer threshold is chosen with that share of held-out questions paired likewise
+            (``wenda.train.distractors``).
     """
 
     loss: str = "softmax"
@@ -70,6 +74,7 @@ class TrainConfig(ConfigBase):
     embeddings: str = "glove"
     glove_words: int = 50_000
     device: str = "cpu"
+    no_answer_distractors: float = 0.5
 
 
 class Task(Protocol):
