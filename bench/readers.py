@@ -39,9 +39,10 @@ PAPERS = {
 
 
 def _wenda(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "wenda", *args], capture_output=True, text=True)
+    """Run the CLI; its log and errors go to this process's stderr, its output is returned."""
+    done = subprocess.run([sys.executable, "-m", "wenda", *args], stdout=subprocess.PIPE, text=True)
     if done.returncode:
-        raise SystemExit(done.stderr[-2000:])
+        raise SystemExit(f"wenda {' '.join(args)} failed ({done.returncode})")
     return done.stdout
 
 
