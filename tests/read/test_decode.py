@@ -93,3 +93,15 @@ def test_char_offsets_give_the_exact_original_substring_with_non_ascii():
     assert text[slice(*char_span(offsets, k, k))] == "Ｆｕｌｌｗｉｄｔｈ"
     first_cjk = next(n for n, t in enumerate(tokens) if t[0] == "東")
     assert text[slice(*char_span(offsets, first_cjk, first_cjk + 1))] == "東京は"
+
+
+def test_top_indices_equal_a_full_stable_sort_with_ties():
+    from wenda.read.decode import _top_indices
+
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        flat = torch.randint(0, 5, (200,), generator=generator).float()  # many ties
+        flat[torch.randint(0, 200, (20,), generator=generator)] = float("-inf")
+        for k in (1, 3, 17):
+            expected = torch.sort(-flat, stable=True).indices[:k]
+            assert torch.equal(_top_indices(flat, k), expected)

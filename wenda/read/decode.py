@@ -56,6 +56,16 @@ def _log_normalizer(scores: Tensor, no_answer: Tensor | None) -> Tensor:
     return torch.logsumexp(flat, 0)
 
 
+def _top_indices(flat: Tensor, k: int) -> Tensor:
+    """The indices of the ``k`` largest values, ties in flat order (earlier passage, start, end).
+
+    Everything at least the ``k``-th largest value is kept in index order, then stably sorted: the
+    same result as a stable sort of the whole ``[P * L * L]`` table, without sorting it."""
+    kth = torch.topk(flat, k).values[-1]
+    candidates = torch.nonzero(flat >= kth).squeeze(1)  # ascending flat order
+    return candidates[torch.sort(-flat[candidates], stable=True).indices[:k]]
+
+
 def decode(
     start: Tensor,
     end: Tensor,
@@ -80,8 +90,7 @@ def decode(
     if valid == 0:
         return [], p_none if no_answer is not None else 0.0
     length = scores.shape[1]
-    # Stable sort on the negated score keeps flat order among ties: earlier passage, start, end.
-    order = torch.sort(-flat, stable=True).indices[: min(top_k, valid)]
+    order = _top_indices(flat, min(top_k, valid))
     spans = []
     for index in order.tolist():
         p, rest = divmod(index, length * length)
