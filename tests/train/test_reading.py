@@ -173,7 +173,8 @@ def _paragraph_examples() -> list[SpanExample]:
 
 def test_no_answer_readers_also_train_and_calibrate_on_distractors():
     from wenda.read.drqa import DrQAConfig
-    from wenda.train.reading import ReadingTask, held_out_distractors
+    from wenda.train.distractors import held_out_distractors
+    from wenda.train.reading import ReadingTask
     from wenda.train.trainer import TrainConfig
 
     examples = _paragraph_examples()

@@ -13,7 +13,7 @@ whole, through the same code users call, and scored with the official SQuAD EM/F
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +23,8 @@ from wenda.eval.squad import exact_match, f1
 from wenda.nn.modeldir import save_model
 from wenda.read.answer import ReaderService
 from wenda.read.base import TOKENIZER, Reader, span_loss
-from wenda.read.calibrate import Calibration
 from wenda.text import Tokenizer, TokenizerConfig
-from wenda.train.distractors import distractors, every, windows_of
+from wenda.train.distractors import calibrate_saved, distractors, every, windows_of
 from wenda.train.trainer import TrainConfig
 
 Item = tuple[list[str], list[str], int, int, bool]  # question, passage window, start, end, has answer
@@ -116,42 +115,6 @@ class ReadingTask:
 
     def save(self, model: Reader, directory: Path) -> None:
         save_model(model, "read", self.tokenizer, directory)
-
-
-def held_out_distractors(held_out, share: float, tokenizer: TokenizerConfig = TOKENIZER) -> list:
-    """Unanswerable held-out examples: a ``share`` of the answerable ones, each with the best BM25
-    held-out context that holds none of its answers (``wenda.train.distractors``)."""
-    tok = Tokenizer(tokenizer)
-    answerable = [ex for ex in held_out if not ex.is_impossible]
-    chosen = [answerable[i] for i in every(min(1.0, share), len(answerable))]
-    contexts = list(dict.fromkeys(ex.context for ex in answerable))
-    golds = [tuple(" ".join(tok.tokens(t)) for t, _ in ex.answers) for ex in chosen]
-    picks = distractors(
-        [tok.tokens(ex.question) for ex in chosen], [tok.tokens(c) for c in contexts], golds, 1
-    )
-    return [replace(ex, context=contexts[p[0]], answers=()) for ex, p in zip(chosen, picks, strict=True) if p]
-
-
-def calibrate_saved(directory: Path, held_out, distractor_share: float = 0.0) -> Calibration:
-    """Choose the saved reader's temperature and no-answer threshold on ``held_out`` (answerable
-    and unanswerable training-side examples, plus for a reader with a no-answer logit a
-    ``distractor_share`` of :func:`held_out_distractors`; ``wenda.read.calibrate``) and store them
-    beside it."""
-    from wenda.read.answer import load_reader
-    from wenda.read.calibrate import calibrate, score_question
-
-    service = load_reader(directory)
-    if service.model.config.no_answer and distractor_share > 0:
-        held_out = [*held_out, *held_out_distractors(held_out, distractor_share)]
-    scored = [
-        score_question(service, ex.question, [ex.context], [t for t, _ in ex.answers]) for ex in held_out
-    ]
-    unanswerable = sum(not s.golds for s in scored)
-    calibration = calibrate(
-        scored, f"{len(scored)} held-out training questions ({unanswerable} unanswerable)"
-    )
-    calibration.save(directory)
-    return calibration
 
 
 def _initial(directory: Path, model_name: str, overrides: dict) -> Reader:
