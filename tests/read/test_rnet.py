@@ -12,7 +12,8 @@ from tests.read.padding import WORDS, assert_padding_invariant
 torch = pytest.importorskip("torch")
 
 from wenda.read.base import span_loss  # noqa: E402
-from wenda.read.rnet import GatedAttentionGRU, RNet, RNetConfig  # noqa: E402
+from wenda.read.gated import GatedAttentionGRU  # noqa: E402
+from wenda.read.rnet import RNet, RNetConfig  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
 
 

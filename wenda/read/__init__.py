@@ -8,6 +8,6 @@ every model without a hand-kept list to forget.
 from wenda.nn.model import import_models
 from wenda.read.base import TOKENIZER, Reader, ReaderConfig, ReaderOutput, span_loss
 
-MODELS = import_models(__name__, __path__, {"answer", "base", "calibrate", "decode"})
+MODELS = import_models(__name__, __path__, {"answer", "base", "calibrate", "decode", "gated"})
 
 __all__ = ["MODELS", "TOKENIZER", "Reader", "ReaderConfig", "ReaderOutput", "span_loss"]

@@ -37,7 +37,7 @@ from torch import Tensor, nn
 
 from wenda.nn import masked_softmax
 from wenda.read.base import ReaderConfig, ReaderOutput
-from wenda.read.rnet import GatedMatchReader, additive
+from wenda.read.gated import GatedMatchReader, additive
 from wenda.registry import register
 
 
