@@ -4,7 +4,7 @@ CPU, then SQuAD v1.1 dev EM/F1 once (and v2.0 dev for readers with a no-answer h
 
     python bench/readers.py train MODEL [--work DIR] [--minutes 70] [--threads 1] [--set k=v ...]
     python bench/readers.py eval MODEL [--work DIR] [--dataset squad-v1.1-dev]
-    python bench/readers.py speed MODEL [--work DIR] [--threads 2]
+    python bench/readers.py speed MODEL|default [--work DIR] [--threads 2]
     python bench/readers.py report [--work DIR]
 
 ``train`` is exactly ``wenda train reader --model MODEL --out DIR/MODEL --set threads=T --set
@@ -80,7 +80,9 @@ def speed(args) -> None:
     from wenda.read.answer import load_reader
 
     torch.set_num_threads(args.threads)
-    reader = load_reader(args.work / args.model)
+    reader = load_reader(
+        None if args.model == "default" else args.work / args.model
+    )  # default: the packaged one
     articles = load_squad(require("squad-dev/squad-v1.1-dev.json"))
     paragraphs = [(p["context"], p["qas"][0]["question"]) for a in articles for p in a["paragraphs"]]
     times = []
@@ -99,6 +101,7 @@ def speed(args) -> None:
         "machine": f"{platform.machine()}, torch {torch.__version__}",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
+    (args.work / args.model).mkdir(parents=True, exist_ok=True)
     (args.work / args.model / "speed.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result))
 

@@ -34,4 +34,4 @@ def test_default_reader_is_small_and_calibrated():
     size = sum(f.stat().st_size for f in DEFAULT_READER.iterdir())
     assert size < 30 * 2**20
     reader = wenda.load_reader()
-    assert reader.calibration.chosen_on.startswith("2042 held-out training questions")
+    assert "held-out training questions" in reader.calibration.chosen_on
