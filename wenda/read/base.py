@@ -162,6 +162,14 @@ class Reader(NeuralModel):
             out["passage_chars"] = char_ids(passages, out["passage"].shape[1], width)
         return out
 
+    def embed(self, ids: Tensor, chars: Tensor | None = None) -> Tensor:
+        """Word vectors ``[B, L, E]`` of ids ``[B, L]``, followed by the character CNN's ``[B, L, F]``
+        of ``chars`` ``[B, L, W]`` for models that have one (see :meth:`featurize`)."""
+        x = self.embedding(ids)  # [B, L, E]
+        if getattr(self, "char_cnn", None) is None:
+            return x
+        return torch.cat([x, self.char_cnn(chars)], -1)  # [B, L, E + F]
+
     @property
     def rank_objective(self) -> str | None:
         """How the ``rank`` output is trained, by name in ``wenda.train.grouped.OBJECTIVES``

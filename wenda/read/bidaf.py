@@ -99,7 +99,7 @@ class BiDAF(Reader):
 
     def _embed(self, words: Tensor, chars: Tensor) -> Tensor:
         """``[B, L]``, ``[B, L, W]`` -> highway(word ⊕ char) ``[B, L, E + F]``."""
-        return self.highway(torch.cat([self.embedding(words), self.char_cnn(chars)], -1))
+        return self.highway(self.embed(words, chars))
 
     def forward(
         self, question: Tensor, passage: Tensor, question_chars: Tensor, passage_chars: Tensor

@@ -107,11 +107,6 @@ class GAReader(Reader):
         self.end_bilinear = nn.Linear(2 * h, 2 * h)
         self.no_answer_head = nn.Linear(4 * h, 1) if c.no_answer else None
 
-    def _embed(self, ids: Tensor, chars: Tensor | None) -> Tensor:
-        """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, E (+ F)]``."""
-        x = self.embedding(ids)  # [B, L, E]
-        return x if self.char_cnn is None else torch.cat([x, self.char_cnn(chars)], -1)  # [B, L, E + F]
-
     def forward(
         self,
         question: Tensor,
@@ -120,8 +115,8 @@ class GAReader(Reader):
         passage_chars: Tensor | None = None,
     ) -> ReaderOutput:
         q_mask, p_mask = question != 0, passage != 0  # [B, Lq], [B, Lp]
-        y = self._embed(question, question_chars)  # [B, Lq, E]
-        x = self._embed(passage, passage_chars)  # [B, Lp, E]
+        y = self.embed(question, question_chars)  # [B, Lq, E]
+        x = self.embed(passage, passage_chars)  # [B, Lp, E]
         for k, (doc_rnn, query_rnn) in enumerate(zip(self.doc_rnns, self.query_rnns, strict=True)):
             d, q = doc_rnn(x, p_mask), query_rnn(y, q_mask)  # [B, Lp, 2H], [B, Lq, 2H]
             if k < len(self.doc_rnns) - 1:

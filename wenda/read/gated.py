@@ -6,13 +6,32 @@ Tan et al. 2018 reuse it): question and passage encoders, the gated attention GR
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
 from wenda.nn.charcnn import CharCNN
 from wenda.nn.rnn import BiRNN, reverse_within
-from wenda.read.base import Reader, ReaderOutput
+from wenda.read.base import Reader, ReaderConfig, ReaderOutput
+
+
+@dataclass
+class GatedMatchConfig(ReaderConfig):
+    """Settings R-Net and S-Net share. Attributes: hidden: units of every GRU; encoder_layers: depth
+    of the encoders; bidirectional_match: run the gated attention both ways; dropout: between
+    layers; char_filters: char CNN filters (0 = no characters); char_dim, char_width, max_word_len:
+    the char CNN's embedding, window and word cut."""
+
+    hidden: int = 75
+    encoder_layers: int = 1
+    bidirectional_match: bool = False
+    dropout: float = 0.2
+    char_filters: int = 0
+    char_dim: int = 8
+    char_width: int = 5
+    max_word_len: int = 16
 
 
 def additive(keys: Tensor, queries: Tensor, v: nn.Linear) -> Tensor:
@@ -93,10 +112,7 @@ class GatedMatchReader(Reader):
 
     def _encode(self, ids: Tensor, chars: Tensor | None, mask: Tensor, rnn: BiRNN) -> Tensor:
         """Word ids ``[B, L]`` (and chars ``[B, L, W]``) -> ``[B, L, 2H]``, zero at padding."""
-        x = self.embedding(ids)  # [B, L, E]
-        if self.char_cnn is not None:
-            x = torch.cat([x, self.char_cnn(chars)], -1)  # [B, L, E + F]
-        return rnn(x, mask)  # [B, L, 2H]
+        return rnn(self.embed(ids, chars), mask)  # [B, L, 2H]
 
     def _match(self, up: Tensor, uq: Tensor, q_mask: Tensor, p_mask: Tensor) -> Tensor:
         """``u^P`` ``[B, Lp, 2H]``, ``u^Q`` ``[B, Lq, 2H]`` -> ``v^P`` ``[B, Lp, M]`` (M = H, or 2H both ways)."""

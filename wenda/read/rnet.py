@@ -45,28 +45,18 @@ from torch import Tensor, nn
 
 from wenda.nn import masked_softmax
 from wenda.nn.rnn import BiRNN
-from wenda.read.base import ReaderConfig, ReaderOutput
-from wenda.read.gated import SELF_SCORES, GatedMatchReader
+from wenda.read.base import ReaderOutput
+from wenda.read.gated import SELF_SCORES, GatedMatchConfig, GatedMatchReader
 from wenda.registry import register
 
 
 @dataclass
-class RNetConfig(ReaderConfig):
-    """Attributes: hidden: units of every GRU (paper: 75); encoder_layers: depth of the encoders
-    (paper: 3); bidirectional_match: run the gated attention both ways
-    (paper: yes); dropout: between layers (paper: 0.2); self_scores: the self-matching score, a key
-    of :data:`SELF_SCORES` (paper: "additive"); char_filters: char CNN filters (0 = no
-    characters); char_dim, char_width, max_word_len: the char CNN's embedding, window and word cut."""
+class RNetConfig(GatedMatchConfig):
+    """R-Net's settings (:class:`~wenda.read.gated.GatedMatchConfig`; the paper's: hidden 75,
+    3-layer encoders, gated attention both ways, dropout 0.2, char embeddings) plus self_scores: the
+    self-matching score, a key of :data:`~wenda.read.gated.SELF_SCORES` (paper: "additive")."""
 
-    hidden: int = 75
-    encoder_layers: int = 1
-    bidirectional_match: bool = False
-    dropout: float = 0.2
     self_scores: str = "dot"
-    char_filters: int = 0
-    char_dim: int = 8
-    char_width: int = 5
-    max_word_len: int = 16
 
 
 @register("read", "rnet")

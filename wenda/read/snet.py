@@ -36,29 +36,20 @@ import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_softmax
-from wenda.read.base import ReaderConfig, ReaderOutput
-from wenda.read.gated import GatedMatchReader, additive
+from wenda.read.base import ReaderOutput
+from wenda.read.gated import GatedMatchConfig, GatedMatchReader, additive
 from wenda.registry import register
 
 
 @dataclass
-class SNetConfig(ReaderConfig):
-    """Attributes: hidden: units of every GRU (paper: 150; 75 here, R-Net's); encoder_layers: depth
-    of the encoders; bidirectional_match: gated attention both ways; dropout: between layers (paper:
-    0.1); rank: build the passage-ranking branch; rank_weight: λ, the ranking loss's weight;
-    char_filters:
-    char CNN filters (0 = none); char_dim, char_width, max_word_len: the char CNN's settings."""
+class SNetConfig(GatedMatchConfig):
+    """S-Net's settings (:class:`~wenda.read.gated.GatedMatchConfig`; the paper's: hidden 150,
+    dropout 0.1; here 75, R-Net's), gated attention both ways by default, plus rank: build the
+    passage-ranking branch; rank_weight: λ, the ranking loss's weight."""
 
-    hidden: int = 75
-    encoder_layers: int = 1
     bidirectional_match: bool = True
-    dropout: float = 0.2
     rank: bool = False
     rank_weight: float = 0.8
-    char_filters: int = 0
-    char_dim: int = 8
-    char_width: int = 5
-    max_word_len: int = 16
 
 
 @register("read", "snet")
