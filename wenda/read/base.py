@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from wenda.nn import pad_ids
-from wenda.nn.charcnn import char_ids
+from wenda.nn.charcnn import CharCNN, char_ids
 from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.read.decode import Span, decode
 from wenda.text import TokenizerConfig
@@ -41,6 +41,10 @@ class ReaderConfig(ConfigBase):
         freeze_embeddings: keep the word vectors fixed. freeze_pretrained: keep fixed only the
             vectors that came from GloVe; words without one (and the hashed OOV buckets) learn.
         no_answer: learn a "no answer here" logit (SQuAD 2.0-style unanswerable questions).
+        char_filters: filters of the character CNN (BiDAF's, :class:`~wenda.nn.charcnn.CharCNN`)
+            whose max-pooled outputs follow each word vector; 0 = no characters. char_dim,
+            char_width: its character embedding size and window; max_word_len: characters kept per
+            word. Readers that use characters build the CNN with :meth:`Reader.char_encoder`.
     """
 
     embed_dim: int = 50
@@ -49,6 +53,10 @@ class ReaderConfig(ConfigBase):
     freeze_embeddings: bool = False
     freeze_pretrained: bool = False
     no_answer: bool = False
+    char_filters: int = 0
+    char_dim: int = 8
+    char_width: int = 5
+    max_word_len: int = 16
 
 
 @dataclass
@@ -161,6 +169,12 @@ class Reader(NeuralModel):
             out["question_chars"] = char_ids(questions, out["question"].shape[1], width)
             out["passage_chars"] = char_ids(passages, out["passage"].shape[1], width)
         return out
+
+    def char_encoder(self, dropout: float) -> CharCNN | None:
+        """The character CNN the config asks for (None when ``char_filters`` is 0); a reader
+        assigns it to ``self.char_cnn``, which :meth:`featurize` and :meth:`embed` then use."""
+        c = self.config
+        return CharCNN(c.char_dim, c.char_filters, c.char_width, dropout) if c.char_filters else None
 
     def embed(self, ids: Tensor, chars: Tensor | None = None) -> Tensor:
         """Word vectors ``[B, L, E]`` of ids ``[B, L]``, followed by the character CNN's ``[B, L, F]``

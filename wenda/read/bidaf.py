@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN, Highway
+from wenda.nn.charcnn import Highway
 from wenda.nn.rnn import BiRNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.registry import register
@@ -44,15 +44,12 @@ from wenda.registry import register
 @dataclass
 class BiDAFConfig(ReaderConfig):
     """Attributes: hidden: LSTM units per direction (the paper's d); dropout: on the character
-    embeddings, every LSTM's input and the output layers; char_dim, char_filters, char_width: the
-    character CNN; max_word_len: characters kept per word; highway_layers: depth of the highway."""
+    embeddings, every LSTM's input and the output layers; char_filters: the paper's 100 (the other
+    character settings are :class:`ReaderConfig`'s); highway_layers: depth of the highway."""
 
     hidden: int = 64
     dropout: float = 0.2
-    char_dim: int = 8
     char_filters: int = 100
-    char_width: int = 5
-    max_word_len: int = 16
     highway_layers: int = 2
 
 
@@ -86,7 +83,7 @@ class BiDAF(Reader):
         super().__init__(config, vocab)
         c, h2 = config, 2 * config.hidden
         self.dropout = nn.Dropout(c.dropout)
-        self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout)
+        self.char_cnn = self.char_encoder(c.dropout)
         self.highway = Highway(c.embed_dim + c.char_filters, c.highway_layers)
         # Single-layer LSTMs get their input dropout from self.dropout (nn.LSTM's own is between layers).
         self.context_rnn = BiRNN(c.embed_dim + c.char_filters, c.hidden, 1, 0.0)

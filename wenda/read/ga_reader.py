@@ -42,7 +42,6 @@ import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN
 from wenda.nn.rnn import BiRNN
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.registry import register
@@ -54,17 +53,13 @@ GATES = {"mul": torch.mul, "sum": torch.add}  # the gated-attention combination,
 class GAReaderConfig(ReaderConfig):
     """Attributes: hops: K, document/query BiGRU pairs (paper: 3); hidden: units per direction of
     every GRU (paper: 128 or 256); dropout: on every GRU's input (paper: 0.1-0.4); gate: a key of
-    :data:`GATES` (paper: "mul"); char_filters: char CNN filters (0 = no characters); char_dim,
-    char_width, max_word_len: the char CNN's embedding, window and word cut."""
+    :data:`GATES` (paper: "mul"). Characters are off by default (``char_filters``, see
+    :class:`ReaderConfig`)."""
 
     hops: int = 3
     hidden: int = 64
     dropout: float = 0.2
     gate: str = "mul"
-    char_filters: int = 0
-    char_dim: int = 8
-    char_width: int = 5
-    max_word_len: int = 16
 
 
 def gated_attention(d: Tensor, q: Tensor, q_mask: Tensor, gate=torch.mul) -> Tensor:
@@ -95,9 +90,7 @@ class GAReader(Reader):
         if c.hops < 1 or c.gate not in GATES:
             raise ValueError(f"need hops >= 1 and gate in {sorted(GATES)}, got {c.hops}, {c.gate!r}")
         e = c.embed_dim + c.char_filters
-        self.char_cnn = (
-            CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
-        )
+        self.char_cnn = self.char_encoder(c.dropout)
         self.doc_rnns = nn.ModuleList(
             BiRNN(e if k == 0 else 2 * h, h, 1, c.dropout, "gru") for k in range(c.hops)
         )

@@ -12,7 +12,6 @@ import torch
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN
 from wenda.nn.rnn import BiRNN, reverse_within
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 
@@ -21,17 +20,12 @@ from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 class GatedMatchConfig(ReaderConfig):
     """Settings R-Net and S-Net share. Attributes: hidden: units of every GRU; encoder_layers: depth
     of the encoders; bidirectional_match: run the gated attention both ways; dropout: between
-    layers; char_filters: char CNN filters (0 = no characters); char_dim, char_width, max_word_len:
-    the char CNN's embedding, window and word cut."""
+    layers. Characters are off by default (``char_filters``, see :class:`ReaderConfig`)."""
 
     hidden: int = 75
     encoder_layers: int = 1
     bidirectional_match: bool = False
     dropout: float = 0.2
-    char_filters: int = 0
-    char_dim: int = 8
-    char_width: int = 5
-    max_word_len: int = 16
 
 
 def additive(keys: Tensor, queries: Tensor, v: nn.Linear) -> Tensor:
@@ -90,9 +84,7 @@ class GatedMatchReader(Reader):
     def _build_core(self, c) -> int:
         """The encoders, the matching and the question pooling; returns the width M of ``v^P``."""
         h = c.hidden
-        self.char_cnn = (
-            CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout) if c.char_filters else None
-        )
+        self.char_cnn = self.char_encoder(c.dropout)
         self.q_encoder = BiRNN(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout, "gru")
         self.p_encoder = BiRNN(c.embed_dim + c.char_filters, h, c.encoder_layers, c.dropout, "gru")
         self.dropout = nn.Dropout(c.dropout)

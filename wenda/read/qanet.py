@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from wenda.nn import masked_max, masked_softmax
-from wenda.nn.charcnn import CharCNN, Highway
+from wenda.nn.charcnn import Highway
 from wenda.read.base import Reader, ReaderConfig, ReaderOutput
 from wenda.read.bidaf import similarity
 from wenda.registry import register
@@ -50,7 +50,8 @@ from wenda.registry import register
 class QANetConfig(ReaderConfig):
     """Attributes: hidden: width d; heads; embed_convs, embed_kernel, model_blocks, model_convs,
     model_kernel: the two encoders; dropout: after every sublayer and on words (half on characters);
-    layer_dropout: the last sublayer's drop probability; char_*, max_word_len, highway_layers: BiDAF's."""
+    layer_dropout: the last sublayer's drop probability; char_filters (other character settings:
+    :class:`ReaderConfig`'s) and highway_layers: BiDAF's."""
 
     hidden: int = 64
     heads: int = 4
@@ -61,10 +62,7 @@ class QANetConfig(ReaderConfig):
     model_kernel: int = 5
     dropout: float = 0.1
     layer_dropout: float = 0.0
-    char_dim: int = 8
     char_filters: int = 64
-    char_width: int = 5
-    max_word_len: int = 16
     highway_layers: int = 2
 
 
@@ -139,7 +137,7 @@ class QANet(Reader):
         super().__init__(config, vocab)
         c, d = config, config.hidden
         self.dropout = nn.Dropout(c.dropout)
-        self.char_cnn = CharCNN(c.char_dim, c.char_filters, c.char_width, c.dropout / 2)
+        self.char_cnn = self.char_encoder(c.dropout / 2)
         self.highway = Highway(c.embed_dim + c.char_filters, c.highway_layers)
         self.embed_proj = nn.Linear(c.embed_dim + c.char_filters, d)
         self.embed_block = EncoderBlock(d, c.embed_convs, c.embed_kernel, c.heads, c.dropout)
