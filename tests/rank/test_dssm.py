@@ -92,9 +92,9 @@ def test_dssm_first_layer_sums_count_weighted_rows():
     + 2 W[10913] + b), the paper's W_1 x on the count vector x, without a dense x."""
     model = DSSM(DSSMConfig(), _vocab())
     ids, counts = trigram_bags([["good", "food"]], B, 20)
-    w = model.trigrams.weight
-    expected = torch.tanh(w[151] + w[178] + w[4606] + w[5308] + 2 * w[10612] + 2 * w[10913] + model.bias)
-    got = torch.tanh(model.trigrams(ids, per_sample_weights=counts) + model.bias)
+    w = model.tower.trigrams.weight
+    expected = torch.tanh(w[151] + w[178] + w[4606] + w[5308] + 2 * w[10612] + 2 * w[10913] + model.tower.bias)
+    got = torch.tanh(model.tower.trigrams(ids, per_sample_weights=counts) + model.tower.bias)
     torch.testing.assert_close(got[0], expected)
 
 
@@ -119,9 +119,9 @@ def test_cdssm_vector_does_not_depend_on_padding():
     them, so the same text padded to 3 or 6 words has the same vector."""
     model = CDSSM(CDSSMConfig(), _vocab()).eval()
     with torch.no_grad():
-        short = model.encode(word_trigram_ids_padded([["good", "food"]], B, 3))
-        long = model.encode(word_trigram_ids_padded([["good", "food"]], B, 6))
-        empty = model.encode(word_trigram_ids_padded([[]], B, 4))
+        short = model.tower(word_trigram_ids_padded([["good", "food"]], B, 3))
+        long = model.tower(word_trigram_ids_padded([["good", "food"]], B, 6))
+        empty = model.tower(word_trigram_ids_padded([[]], B, 4))
     torch.testing.assert_close(short, long)
     assert torch.equal(empty, torch.zeros_like(empty))  # no biases: nothing in, nothing out
 

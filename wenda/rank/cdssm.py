@@ -28,12 +28,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from wenda.nn import masked_max
-from wenda.nn.trigrams import add_gamma, trigram_space, word_trigram_ids_padded, xavier_
+from wenda.nn.towers import CDSSMTower
+from wenda.nn.trigrams import add_gamma, word_trigram_ids_padded
 from wenda.rank.base import Ranker, RankerConfig
 from wenda.registry import register
 
@@ -63,17 +62,8 @@ class CDSSM(Ranker):
 
     def __init__(self, config: CDSSMConfig, vocab) -> None:
         super().__init__(config, vocab)
-        if config.window < 1 or config.window % 2 == 0:
-            raise ValueError(f"CDSSM's window must be an odd number of words, not {config.window}")
-        self.trigrams = nn.EmbeddingBag(
-            trigram_space(config.hash_buckets), config.trigram_dim, mode="sum", padding_idx=0
-        )
-        # Zero padding of window // 2 words each side: the paper's padding words at the text's ends.
-        self.conv = nn.Conv1d(
-            config.trigram_dim, config.filters, config.window, padding=config.window // 2, bias=False
-        )
-        self.semantic = nn.Linear(config.filters, config.semantic_dim, bias=False)
-        xavier_(self)
+        c = config
+        self.tower = CDSSMTower(c.hash_buckets, c.trigram_dim, c.window, c.filters, c.semantic_dim)
         add_gamma(self, config.gamma, config.learn_gamma)
 
     def featurize(self, queries: Sequence[Sequence[str]], docs: Sequence[Sequence[str]]) -> dict[str, Tensor]:
@@ -85,16 +75,7 @@ class CDSSM(Ranker):
             "doc": word_trigram_ids_padded(docs, buckets, self.config.max_doc_len),
         }
 
-    def encode(self, ids: Tensor) -> Tensor:
-        """Semantic vectors ``[B, semantic_dim]`` of per-word trigram ids ``[B, L, T]``."""
-        b, length, width = ids.shape
-        mask = ids[:, :, 0] != 0  # [B, L]
-        words = self.trigrams(ids.reshape(b * length, width)).view(b, length, -1)  # [B, L, D]
-        local = torch.tanh(self.conv(words.transpose(1, 2))).transpose(1, 2)  # [B, L, K]
-        pooled = masked_max(local, mask.unsqueeze(-1), dim=1)  # [B, K]
-        return torch.tanh(self.semantic(pooled))  # [B, S]
-
     def forward(self, query: Tensor, doc: Tensor) -> Tensor:
-        q = self.encode(query)  # [B, S]
-        d = self.encode(doc)  # [B, S]
+        q = self.tower(query)  # [B, S]
+        d = self.tower(doc)  # [B, S]
         return self.gamma * F.cosine_similarity(q, d, dim=-1, eps=1e-8)  # [B]

@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from wenda.nn.trigrams import add_gamma, trigram_bags, trigram_space, xavier_
+from wenda.nn.towers import DSSMTower
+from wenda.nn.trigrams import add_gamma, trigram_bags
 from wenda.rank.base import Ranker, RankerConfig
 from wenda.registry import register
 
@@ -57,17 +57,9 @@ class DSSM(Ranker):
 
     def __init__(self, config: DSSMConfig, vocab) -> None:
         super().__init__(config, vocab)
-        if config.hidden_layers < 1:
-            raise ValueError("DSSM needs at least one hidden layer (the one over the trigram bag)")
-        self.trigrams = nn.EmbeddingBag(
-            trigram_space(config.hash_buckets), config.hidden_dim, mode="sum", padding_idx=0
+        self.tower = DSSMTower(
+            config.hash_buckets, config.hidden_dim, config.hidden_layers, config.semantic_dim
         )
-        self.bias = nn.Parameter(torch.zeros(config.hidden_dim))
-        dims = [config.hidden_dim] * config.hidden_layers + [config.semantic_dim]
-        self.layers = nn.Sequential(
-            *[m for a, b in zip(dims[:-1], dims[1:], strict=True) for m in (nn.Linear(a, b), nn.Tanh())]
-        )
-        xavier_(self)
         add_gamma(self, config.gamma, config.learn_gamma)
 
     def featurize(self, queries: Sequence[Sequence[str]], docs: Sequence[Sequence[str]]) -> dict[str, Tensor]:
@@ -78,12 +70,7 @@ class DSSM(Ranker):
         doc, doc_counts = trigram_bags(docs, buckets, self.config.max_doc_len)
         return {"query": query, "query_counts": query_counts, "doc": doc, "doc_counts": doc_counts}
 
-    def encode(self, ids: Tensor, counts: Tensor) -> Tensor:
-        """Semantic vectors ``[B, semantic_dim]`` of trigram bags ``[B, T]``."""
-        hidden = torch.tanh(self.trigrams(ids, per_sample_weights=counts) + self.bias)  # [B, H]
-        return self.layers(hidden)  # [B, S]
-
     def forward(self, query: Tensor, doc: Tensor, query_counts: Tensor, doc_counts: Tensor) -> Tensor:
-        q = self.encode(query, query_counts)  # [B, S]
-        d = self.encode(doc, doc_counts)  # [B, S]
+        q = self.tower(query, query_counts)  # [B, S]
+        d = self.tower(doc, doc_counts)  # [B, S]
         return self.gamma * F.cosine_similarity(q, d, dim=-1, eps=1e-8)  # [B]
