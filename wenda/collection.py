@@ -190,6 +190,10 @@ class Collection:
         return self._retrievers[name]
 
     # --- reading -------------------------------------------------------------------------------
+    def passage_texts(self) -> list[str]:
+        """Every live passage's text, in passage-id order (training encoders on the corpus)."""
+        return [op.text for ops in self.store.snapshot_ops() for op in ops if op.text is not None]
+
     def check_query(self, query: str) -> str:
         """The query stripped, or a :class:`BadQueryError` saying what is wrong with it."""
         if not isinstance(query, str):

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from wenda.cli.app import app, err
-from wenda.cli.common import JsonOpt, require_ml
+from wenda.cli.common import IndexOpt, JsonOpt, require_ml
 
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
@@ -95,6 +95,46 @@ def reader_cmd(
     settings = parse_settings(set_ or [])
     _run(
         lambda: train_reader(model, out, settings, data or None, progress=not quiet, init=init),
+        "held-out",
+        as_json,
+    )
+
+
+@train_app.command("retriever")
+def retriever_cmd(
+    model: str = typer.Option(
+        ..., "--model", "-m", help="a registered encoder (dssm, cdssm, bilstm, cnn, ...)"
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="model directory to write (resumes if interrupted)"),
+    self_supervised: str = typer.Option(
+        None,
+        "--self-supervised",
+        help="ict (inverse cloze) or crop (random cropping), over the index's passages",
+    ),
+    supervised: bool = typer.Option(
+        False, "--supervised", help="also train on the question-passage pairs of the reading training sets"
+    ),
+    index: Path = IndexOpt,
+    set_: list[str] = typer.Option(None, "--set", help="model or training setting, key=value (repeatable)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Train a dual encoder (bits=N adds a BPR hash layer), keep the epoch with the best held-out MRR."""
+    require_ml()
+    from wenda.collection import Collection
+    from wenda.train.retrieval import train_retriever
+
+    if not self_supervised and not supervised:
+        raise typer.BadParameter("say what to train on: --self-supervised ict|crop and/or --supervised")
+    passages = None
+    if self_supervised:
+        with Collection.open(index) as collection:
+            passages = collection.passage_texts()
+    settings = parse_settings(set_ or [])
+    _run(
+        lambda: train_retriever(
+            model, out, settings, passages, self_supervised, supervised, progress=not quiet
+        ),
         "held-out",
         as_json,
     )

@@ -94,6 +94,12 @@ def _sentences(text: str) -> list[_Unit]:
     return units
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` character offsets of ``text``'s sentences (the boundaries the passage
+    windows respect), stripped of surrounding whitespace; blank ones dropped."""
+    return [(u.start, u.end) for u in _sentences(text)]
+
+
 def _tokens(text: str, start: int, end: int) -> list[_Unit]:
     """The tokens of ``text[start:end]``, each weighted in half-words."""
     return [

@@ -1,0 +1,50 @@
+"""``wenda train retriever`` through the real CLI: self-supervised training on an index's passages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.test_cli import wenda
+
+pytest.importorskip("torch")
+
+TOPICS = ["paris", "cats", "hamlet", "everest", "tea", "rivers", "volcanoes", "bread"]
+
+
+@pytest.fixture
+def corpus_index(tmp_path):
+    """An index of 40 three-sentence documents (one passage each)."""
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for i in range(40):
+        t = TOPICS[i % len(TOPICS)]
+        (root / f"d{i:02}.txt").write_text(f"The {t} story {i} begins. Many {t} facts follow. Nobody forgets {t} {i}.\n")
+    idx = tmp_path / "idx"
+    assert wenda("index", str(root), "--index", str(idx)).returncode == 0
+    return idx
+
+
+def test_train_retriever_self_supervised(corpus_index, tmp_path):
+    out = tmp_path / "enc"
+    settings = ["--set", "embeddings=random", "--set", "epochs=2", "--set", "threads=1", "--set", "batch_size=8"]
+    r = wenda(
+        "train", "retriever", "--model", "cnn", "--self-supervised", "ict", "--index", str(corpus_index),
+        "--out", str(out), "-q", "--json", *settings,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["epoch"] == 2 and report["params"] > 0
+    assert {"config.json", "model.safetensors", "vocab.json", "training.json"} <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "training.json").read_text())["train_pairs"] == 38
+
+
+def test_train_retriever_needs_something_to_train_on(corpus_index, tmp_path):
+    r = wenda("train", "retriever", "--model", "cnn", "--index", str(corpus_index), "--out", str(tmp_path / "m"))
+    assert r.returncode == 2 and "say what to train on" in r.stderr
+    r = wenda(
+        "train", "retriever", "--model", "cnn", "--self-supervised", "cloze", "--index", str(corpus_index),
+        "--out", str(tmp_path / "m"),
+    )  # fmt: skip
+    assert r.returncode == 2 and "self-supervision is one of" in r.stderr

@@ -1,0 +1,82 @@
+"""Training dual encoders: the self-supervised pairs, the held-out ranking metric, and a tiny run
+end to end (saved model loads and finds a passage from one of its sentences)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from wenda.nn.modeldir import load_model  # noqa: E402
+from wenda.text import Tokenizer  # noqa: E402
+from wenda.train.pairs import crop_pairs, ict_pairs, passage_sentences  # noqa: E402
+from wenda.train.retrieval import pair_metrics, ranks_of_diagonal, train_retriever  # noqa: E402
+
+TOPICS = ["paris", "cats", "hamlet", "everest", "tea", "rivers", "volcanoes", "bread"]
+
+
+def _passages(n: int = 40) -> list[str]:
+    """Passages of three sentences, each about one topic (its word appears in every sentence)."""
+    return [
+        f"The {t} story {i} begins here. Many {t} facts follow. Nobody forgets {t} number {i}."
+        for i in range(n)
+        for t in [TOPICS[i % len(TOPICS)]]
+    ]
+
+
+def test_passage_sentences_splits_and_tokenizes():
+    assert passage_sentences("One two. Three!  \n\n Four", Tokenizer()) == [["one", "two"], ["three"], ["four"]]
+
+
+def test_ict_query_is_a_sentence_and_leaves_the_context_mostly():
+    corpus = [[["a", "b"], ["c"], ["d", "e"]]] * 200 + [[["alone"]]]
+    pairs = ict_pairs(corpus, np.random.default_rng(0))
+    assert len(pairs) == 200  # a one-sentence passage makes no pair
+    kept = 0
+    for query, context in pairs:
+        assert query in corpus[0]
+        rest = [t for s in corpus[0] if s != query for t in s]
+        assert context in (rest, [t for s in corpus[0] for t in s])
+        kept += len(context) == 5
+    assert 5 <= kept <= 40  # the sentence stays in about 10% of positives
+
+
+def test_crops_are_spans_of_10_to_50_percent():
+    tokens = [str(i) for i in range(100)]
+    for a, b in crop_pairs([[tokens]] * 50, np.random.default_rng(1)):
+        for crop in (a, b):
+            assert 10 <= len(crop) <= 50
+            start = int(crop[0])
+            assert crop == tokens[start : start + len(crop)]
+    assert crop_pairs([[["x", "y", "z"]]], np.random.default_rng(0)) == []  # under 4 tokens
+
+
+def test_ranks_and_metrics_worked_example():
+    """Row 0: own score 0.9 is the best -> rank 1. Row 1: 0.2 < 0.5 and ties 0.2 -> rank 3
+    (ties count against it). Row 2: own 0.1, one better -> rank 2. MRR = (1 + 1/3 + 1/2) / 3."""
+    scores = np.array([[0.9, 0.1, 0.3], [0.5, 0.2, 0.2], [0.0, 0.4, 0.1]])
+    ranks = ranks_of_diagonal(scores)
+    assert ranks.tolist() == [1, 3, 2]
+    m = pair_metrics(ranks)
+    assert m["mrr"] == pytest.approx((1 + 1 / 3 + 1 / 2) / 3)
+    assert m["recall@1"] == pytest.approx(1 / 3) and m["recall@5"] == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bits", [0, 32])
+def test_self_supervised_training_end_to_end(tmp_path, bits):
+    settings = {"epochs": 3, "embeddings": "random", "batch_size": 8, "threads": 1, "lr": 0.01, "bits": bits}
+    report = train_retriever("cnn", tmp_path / "enc", settings, _passages(), "ict", progress=False)
+    assert report["epoch"] == 3 and report["held_out"] == 2
+    saved = json.loads((tmp_path / "enc" / "training.json").read_text())
+    assert saved["self_supervised"] == "ict" and len(saved["history"]) == 3
+    model, _ = load_model(tmp_path / "enc", "encode")
+    assert model.config.bits == bits and model.registered_name == "cnn"
+
+
+def test_nothing_to_train_on_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="nothing to train on"):
+        train_retriever("cnn", tmp_path / "x", {}, passages=None, supervised=False)

@@ -1,0 +1,73 @@
+"""Training pairs for dual encoders: (query tokens, positive passage tokens), made from the bare
+corpus when nobody has labels, or from question-passage data when someone has.
+
+* :func:`ict_pairs`, the inverse cloze task (Lee, Chang & Toutanova, ACL 2019, ORQA §5): a random
+  sentence of a passage is the query and the passage's other sentences the positive; the sentence
+  is left in the positive 10% of the time, so the encoder still learns that word overlap matters.
+* :func:`crop_pairs`, independent cropping (Izacard et al., TMLR 2022, Contriever §3.2): two spans of
+  the same passage, each of 10-50% of its tokens at a random place, are a positive pair.
+* :func:`question_pairs`: a question and the passage that answers it (the reading-comprehension
+  training sets give both). The other passages of a batch are the negatives in every case.
+
+Pairs are remade each epoch from the epoch's random generator, so a resumed run sees the same
+pairs as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from wenda.corpus.split import sentence_spans
+from wenda.text import Tokenizer
+
+Tokens = list[str]
+Pair = tuple[Tokens, Tokens]
+Passage = list[Tokens]  # a passage as the token lists of its sentences
+
+
+def passage_sentences(text: str, tokenizer: Tokenizer) -> Passage:
+    """The token lists of ``text``'s non-empty sentences."""
+    sentences = (tokenizer.tokens(text[a:b]) for a, b in sentence_spans(text))
+    return [s for s in sentences if s]
+
+
+def ict_pairs(corpus: Sequence[Passage], rng: np.random.Generator, keep: float = 0.1) -> list[Pair]:
+    """One inverse-cloze pair per passage of at least two sentences (module docstring)."""
+    pairs = []
+    for sentences in corpus:
+        if len(sentences) < 2:
+            continue
+        i = int(rng.integers(len(sentences)))
+        kept = rng.random() < keep
+        context = [t for j, s in enumerate(sentences) if kept or j != i for t in s]
+        pairs.append((sentences[i], context))
+    return pairs
+
+
+def _crop(tokens: Tokens, rng: np.random.Generator, low: float, high: float) -> Tokens:
+    length = max(1, int(round(len(tokens) * rng.uniform(low, high))))
+    start = int(rng.integers(len(tokens) - length + 1))
+    return tokens[start : start + length]
+
+
+def crop_pairs(
+    corpus: Sequence[Passage], rng: np.random.Generator, low: float = 0.1, high: float = 0.5
+) -> list[Pair]:
+    """One pair of independent crops per passage of at least 4 tokens (module docstring)."""
+    pairs = []
+    for sentences in corpus:
+        tokens = [t for s in sentences for t in s]
+        if len(tokens) >= 4:
+            pairs.append((_crop(tokens, rng, low, high), _crop(tokens, rng, low, high)))
+    return pairs
+
+
+def question_pairs(examples, tokenizer: Tokenizer) -> list[Pair]:
+    """(question, context) of every answerable span example (``wenda.data.reading_train``)."""
+    pairs = ((tokenizer.tokens(ex.question), tokenizer.tokens(ex.context)) for ex in examples if ex.answers)
+    return [(q, p) for q, p in pairs if q and p]
+
+
+SELF_SUPERVISED = {"ict": ict_pairs, "crop": crop_pairs}

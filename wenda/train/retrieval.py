@@ -1,0 +1,158 @@
+"""Training a dual encoder (``wenda.encode``): the retrieval :class:`~wenda.train.trainer.Task` and
+the set-up around it.
+
+Each step encodes ``batch_size`` (query, positive) pairs (:mod:`wenda.train.pairs`); every other
+passage of the batch is a negative (in-batch negatives, DPR §3.2), and the encoder's own loss
+applies (softmax over scaled cosines, or BPR's two losses for a hash layer). Model selection is on
+held-out pairs: each held-out query searches all held-out passages (the float vectors, or for a
+hash layer the continuous query against the passages' binary codes, as the index will), and the
+rank of its own passage gives MRR and recall@1/5/20.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from wenda.encode.base import TOKENIZER, Encoder
+from wenda.hashing import binarize
+from wenda.nn.modeldir import save_model
+from wenda.text import TokenizerConfig
+from wenda.train.pairs import Pair
+from wenda.train.trainer import TrainConfig
+
+MAX_DEV = 5000  # held-out pairs searched at each epoch's evaluation
+
+
+def ranks_of_diagonal(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of ``scores[i, i]`` in row i, ties counted against it (pessimistic)."""
+    own = np.diagonal(scores)[:, None]  # [N, 1]
+    return (scores >= own).sum(1)  # [N]
+
+
+def pair_metrics(ranks: np.ndarray) -> dict[str, float]:
+    """MRR and recall@1/5/20 of 1-based ranks."""
+    if not len(ranks):
+        return {"mrr": 0.0, "recall@1": 0.0, "recall@5": 0.0, "recall@20": 0.0}
+    out = {"mrr": float(np.mean(1.0 / ranks))}
+    out.update({f"recall@{k}": float(np.mean(ranks <= k)) for k in (1, 5, 20)})
+    return out
+
+
+class RetrievalTask:
+    """Batches of pairs from ``source(rng)`` (remade each epoch); held-out MRR for selection."""
+
+    def __init__(
+        self,
+        source: Callable[[np.random.Generator], list[Pair]],
+        dev: Sequence[Pair],
+        config: TrainConfig,
+        tokenizer: TokenizerConfig = TOKENIZER,
+    ) -> None:
+        self.source, self.config, self.tokenizer = source, config, tokenizer
+        self.dev = list(dev)[:MAX_DEV]
+        if not self.dev:
+            raise ValueError("no held-out pairs to choose the model on")
+
+    def batches(self, epoch: int, rng: np.random.Generator):
+        """Lists of ``batch_size`` pairs (a last partial batch of at least 2 pairs is kept)."""
+        pairs = self.source(rng)
+        if len(pairs) < 2:
+            raise ValueError("fewer than two training pairs: nothing to contrast")
+        order, size = rng.permutation(len(pairs)), self.config.batch_size
+        for i in range(0, len(order), size):
+            chunk = [pairs[j] for j in order[i : i + size]]
+            if len(chunk) >= 2:
+                yield chunk
+
+    def loss(self, model: Encoder, batch: list[Pair]) -> torch.Tensor:
+        return model.loss([q for q, _ in batch], [p for _, p in batch])
+
+    def evaluate(self, model: Encoder) -> dict[str, float]:
+        q = model.vectors([q for q, _ in self.dev], "query")  # [N, K]
+        p = model.vectors([p for _, p in self.dev], "passage")  # [N, K]
+        if model.hash is not None:
+            p = binarize(torch.from_numpy(p)).numpy()
+        return pair_metrics(ranks_of_diagonal(q @ p.T))
+
+    def save(self, model: Encoder, directory: Path) -> None:
+        save_model(model, "encode", self.tokenizer, directory)
+
+
+def _self_supervised(passages: Sequence[str], kind: str, tok) -> tuple[Callable, list[Pair]]:
+    """The pair source over 19 of every 20 passages, and fixed held-out pairs from the 20th."""
+    from wenda.train.pairs import SELF_SUPERVISED, passage_sentences
+
+    if kind not in SELF_SUPERVISED:
+        raise ValueError(f"self-supervision is one of {sorted(SELF_SUPERVISED)}, not {kind!r}")
+    make = SELF_SUPERVISED[kind]
+    corpus = [passage_sentences(t, tok) for t in passages]
+    train, held = [s for i, s in enumerate(corpus) if i % 20], [s for i, s in enumerate(corpus) if not i % 20]
+    return (lambda rng: make(train, rng)), make(held, np.random.default_rng(12345))
+
+
+def _supervised(held_out_fraction: float, tok) -> tuple[list[Pair], list[Pair], dict]:
+    """Question-passage pairs of the reading-comprehension training sets, split by context."""
+    from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+    from wenda.train.pairs import question_pairs
+
+    examples, reports = load_reading_training(DEFAULT_NAMES)
+    train, held = split_held_out(examples, held_out_fraction)
+    return question_pairs(train, tok), question_pairs(held, tok), {k: str(v) for k, v in reports.items()}
+
+
+def train_retriever(
+    model_name: str,
+    out: Path,
+    settings: dict | None = None,
+    passages: Sequence[str] | None = None,
+    self_supervised: str | None = "ict",
+    supervised: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Train encoder ``model_name`` into ``out`` from ``passages`` alone (``self_supervised``:
+    ``ict`` or ``crop``), from the question-passage pairs of the reading training sets
+    (``supervised``), or both (pairs pooled; held-out pairs from both); writes ``training.json``.
+
+    Returns:
+        the trainer's final state plus ``params``, ``train_pairs``, ``held_out`` and ``out``.
+    """
+    import wenda.encode  # noqa: F401  (registers every model)
+    from wenda.fileio import atomic_write_json
+    from wenda.text import Tokenizer
+    from wenda.train.setup import build_model, split_settings
+    from wenda.train.trainer import Trainer
+
+    if not supervised and not (self_supervised and passages):
+        raise ValueError("nothing to train on: give passages with a self-supervised task, or supervised=True")
+    defaults = {"metric": "mrr", "batch_size": 64, "patience": 3}
+    overrides, config = split_settings("encode", model_name, {**defaults, **(settings or {})})
+    tok, sources, dev, data = Tokenizer(TOKENIZER), [], [], {}
+    if self_supervised and passages:
+        source, held = _self_supervised(passages, self_supervised, tok)
+        sources.append(source)
+        dev += held
+    if supervised:
+        pairs, held, data = _supervised(0.05, tok)
+        sources.append(lambda rng, pairs=pairs: list(pairs))
+        dev += held
+    example = [p for s in sources for p in s(np.random.default_rng(0))]
+    model = build_model("encode", model_name, (t for pair in example for t in pair), config, overrides)
+    task = RetrievalTask(lambda rng: [p for s in sources for p in s(rng)], dev, config)
+    state = Trainer(model, task, config, Path(out), progress=progress).fit()
+    report = {
+        "model": model_name,
+        "model_config": model.config.to_dict(),
+        **state,
+        "params": sum(p.numel() for p in model.parameters()),
+        "train_pairs": len(example),
+        "held_out": len(task.dev),
+        "self_supervised": self_supervised if passages else None,
+        "supervised": supervised,
+        "data": data,
+    }
+    atomic_write_json(Path(out) / "training.json", report)
+    return {**report, "out": str(out)}
