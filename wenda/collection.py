@@ -28,10 +28,13 @@ from wenda.corpus.store import Store
 from wenda.errors import BadQueryError, IndexError_
 from wenda.fileio import atomic_write_json, read_json
 from wenda.index.base import Retriever
+from wenda.index.fusion import interpolate, reciprocal_rank_fusion
 from wenda.types import Hit
 
 FORMAT = 1
 DEFAULT_RETRIEVERS = ("bm25", "tfidf")
+HYBRID = "hybrid"  # not a stored retriever: BM25 fused with a learned one at query time
+LEARNED = ("binary", "dense")
 Progress = Callable[[str, int, int], None]
 
 
@@ -60,19 +63,26 @@ class Collection:
 
     @classmethod
     def open_or_create(
-        cls, path: Path, retrievers: Sequence[str] | None = None, cfg: Settings | None = None
+        cls,
+        path: Path,
+        retrievers: Sequence[str] | None = None,
+        cfg: Settings | None = None,
+        params: dict[str, dict] | None = None,
     ) -> Collection:
-        """Open ``path``, creating it (with ``retrievers``) when it holds no index yet."""
+        """Open ``path``, creating it (with ``retrievers``) when it holds no index yet. ``params``
+        gives retrievers their creation parameters by name (the learned ones need
+        ``{"encoder": DIR}``); they are recorded in ``wenda.json`` for later (re)builds."""
         path = Path(path)
         cfg = cfg or load_settings()
+        for name in retrievers or ():
+            registry.get("retriever", name)  # fail before creating anything
         if (path / "wenda.json").exists():
             col = cls.open(path, cfg)
-            if retrievers:
-                col.meta["retrievers"] = list(dict.fromkeys([*col.meta["retrievers"], *retrievers]))
+            if retrievers or params:
+                col.meta["retrievers"] = list(dict.fromkeys([*col.meta["retrievers"], *(retrievers or ())]))
+                col._record_params(params or {})
                 atomic_write_json(path / "wenda.json", col.meta)
             return col
-        for name in retrievers or DEFAULT_RETRIEVERS:
-            registry.get("retriever", name)  # fail before creating anything
         path.mkdir(parents=True, exist_ok=True)
         meta = {
             "format": FORMAT,
@@ -81,8 +91,22 @@ class Collection:
             "passage_overlap": cfg.passage_overlap,
         }
         store = Store.open(path / "docs.sqlite", create=True)
+        col = cls(path, store, meta, cfg)
+        col._record_params(params or {})
         atomic_write_json(path / "wenda.json", meta)
-        return cls(path, store, meta, cfg)
+        return col
+
+    def _record_params(self, params: dict[str, dict]) -> None:
+        """Keep retrievers' creation parameters; a built retriever's cannot change (rebuild it)."""
+        known = self.meta.setdefault("retriever_params", {})
+        for name, value in params.items():
+            built = (self.path / "retrievers" / name / "params.json").exists()
+            if built and known.get(name) != value:
+                raise IndexError_(
+                    f"{self.path}: the {name!r} retriever was built with {known.get(name)}; to use "
+                    f"{value}, delete {self.path / 'retrievers' / name} and index again"
+                )
+            known[name] = value
 
     def close(self) -> None:
         """Close the store and retrievers."""
@@ -162,7 +186,7 @@ class Collection:
         final = self.path / "retrievers" / name
         tmp = final.with_name(f".{name}.building")
         shutil.rmtree(tmp, ignore_errors=True)
-        r = registry.get("retriever", name).create(tmp)
+        r = registry.get("retriever", name).create(tmp, **self.meta.get("retriever_params", {}).get(name, {}))
         total, done = self.store.counts()["passages"], 0
         for ops in self.store.snapshot_ops():
             r.apply(ops)
@@ -210,15 +234,40 @@ class Collection:
             raise BadQueryError(f"query contains control characters ({', '.join(repr(c) for c in bad[:3])})")
         return q
 
+    def _checked(self, name: str) -> Retriever:
+        if name not in self.meta["retrievers"]:
+            raise BadQueryError(f"retriever {name!r} is not built here; available: {self.meta['retrievers']}")
+        return self.retriever(name)
+
+    def _learned(self) -> str:
+        """The learned retriever hybrid search fuses with BM25: binary codes if built, else dense."""
+        for name in LEARNED:
+            if name in self.meta["retrievers"]:
+                return name
+        raise BadQueryError(
+            f"hybrid search needs a dense or binary retriever beside bm25; built here: {self.meta['retrievers']}"
+        )
+
+    def _hybrid(self, query: str, k: int) -> list[tuple[int, float]]:
+        """BM25 and the learned retriever, each to ``hybrid_depth``, fused by ``hybrid_fusion``
+        (``wenda.index.fusion``) with weights ``1 - hybrid_weight`` and ``hybrid_weight``."""
+        s, learned = self.settings, self._learned()
+        depth = max(k, s.hybrid_depth)
+        runs = [self._checked("bm25").search(query, depth), self._checked(learned).search(query, depth)]
+        weights = [1.0 - s.hybrid_weight, s.hybrid_weight]
+        if s.hybrid_fusion == "rrf":
+            return reciprocal_rank_fusion(runs, weights=weights, depth=k)
+        return interpolate(runs, weights, s.hybrid_fusion, depth=k)
+
     def search(self, query: str, k: int = 10, retriever: str | None = None) -> list[Hit]:
         """The ``k`` best passages for ``query`` with their provenance, best first."""
         if k < 1:
             raise BadQueryError(f"k must be at least 1, not {k}")
         q = self.check_query(query)
         name = retriever or self.meta["retrievers"][0]
-        if name not in self.meta["retrievers"]:
-            raise BadQueryError(f"retriever {name!r} is not built here; available: {self.meta['retrievers']}")
-        ranked = self.retriever(name).search(q, k)
+        ranked = self._hybrid(q, k) if name == HYBRID else self._checked(name).search(q, k)
+        if name == HYBRID:
+            name = f"bm25+{self._learned()}"
         info = self.store.passages([pid for pid, _ in ranked])
         hits = []
         for pid, score in ranked:

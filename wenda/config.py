@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     passage_overlap: int = Field(20, ge=0, description="words shared by consecutive passages")
     batch_files: int = Field(256, ge=1, description="files committed per store transaction")
     max_query_chars: int = Field(2000, ge=1, description="longer queries are refused")
+    hybrid_fusion: str = Field(
+        "rrf", pattern="^(rrf|minmax|zscore)$", description="hybrid search: rrf or score interpolation"
+    )
+    hybrid_weight: float = Field(0.5, ge=0, le=1, description="hybrid search: the learned retriever's weight")
+    hybrid_depth: int = Field(100, ge=1, description="hybrid search: passages taken from each retriever")
 
     @model_validator(mode="after")
     def _overlap_below_words(self) -> Settings:

@@ -48,3 +48,37 @@ def test_train_retriever_needs_something_to_train_on(corpus_index, tmp_path):
         "--out", str(tmp_path / "m"),
     )  # fmt: skip
     assert r.returncode == 2 and "self-supervision is one of" in r.stderr
+
+
+@pytest.mark.parametrize(("bits", "learned"), [(0, "dense"), (64, "binary")])
+def test_index_and_search_with_a_trained_encoder(corpus_index, tmp_path, bits, learned):
+    enc = tmp_path / "enc"
+    settings = ["--set", "embeddings=random", "--set", "epochs=1", "--set", "threads=1", "--set", f"bits={bits}"]
+    r = wenda(
+        "train", "retriever", "--model", "cnn", "--self-supervised", "ict", "--index", str(corpus_index),
+        "--out", str(enc), "-q", *settings,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    docs = tmp_path / "corpus"
+    r = wenda("index", str(docs), "--index", str(corpus_index), "--encoder", str(enc))
+    assert r.returncode == 0, r.stderr
+    built = json.loads((corpus_index / "wenda.json").read_text())
+    assert learned in built["retrievers"] and (corpus_index / "retrievers" / learned / "encoder" / "config.json").exists()
+    for name in (learned, "hybrid"):
+        r = wenda("search", "Many hamlet facts follow", "--index", str(corpus_index), "-r", name, "--k", "3", "--json")
+        assert r.returncode == 0, r.stderr
+        hits = json.loads(r.stdout)["hits"]
+        assert len(hits) == 3 and hits[0]["retriever"] == (learned if name == learned else f"bm25+{learned}")
+    # Removing a document removes its passage from the learned index too.
+    (docs / "d02.txt").unlink()
+    assert wenda("index", str(docs), "--index", str(corpus_index)).returncode == 0
+    r = wenda("search", "hamlet story 2", "--index", str(corpus_index), "-r", learned, "--k", "40", "--json")
+    assert all(h["source"].endswith("d02.txt") is False for h in json.loads(r.stdout)["hits"])
+    assert len(json.loads(r.stdout)["hits"]) == 39
+
+
+def test_learned_retrievers_need_an_encoder(corpus_index, tmp_path):
+    r = wenda("index", str(tmp_path / "corpus"), "--index", str(corpus_index), "-r", "dense")
+    assert r.returncode == 2 and "need --encoder" in r.stderr
+    r = wenda("search", "hamlet", "--index", str(corpus_index), "-r", "hybrid")
+    assert r.returncode != 0 and "hybrid search needs a dense or binary retriever" in r.stderr

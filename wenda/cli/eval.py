@@ -17,25 +17,29 @@ from wenda.config import settings
 eval_app = typer.Typer(help="Evaluate on standard benchmarks.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-DATASETS = ("squad-open",)
-
-
 @eval_app.command("retrieval")
 def retrieval_cmd(
-    dataset: str = typer.Option("squad-open", "--dataset", "-d", help=f"one of {', '.join(DATASETS)}"),
-    retriever: list[str] = typer.Option(None, "--retriever", "-r", help="default: bm25 and tfidf"),
+    dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open or nq-open"),
+    retriever: list[str] = typer.Option(
+        None, "--retriever", "-r", help="default: bm25 and tfidf (plus dense/binary and hybrid with --encoder)"
+    ),
+    encoder: Path = typer.Option(None, "--encoder", help="a trained encoder: also build and judge its index"),
     index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),
     limit: int = typer.Option(0, "--limit", min=0, help="evaluate only the first N questions (0: all)"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Top-1/5/20/100 answer recall and MRR per retriever (DrQA's open-domain protocol)."""
-    from wenda.eval.retrieval import answer_recall, squad_open
+    from wenda.cli.index import learned_retrievers
+    from wenda.eval.retrieval import BENCHMARKS, answer_recall, open_benchmark
 
-    if dataset not in DATASETS:
-        raise typer.BadParameter(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
-    names = retriever or ["bm25", "tfidf"]
+    if dataset not in BENCHMARKS:
+        raise typer.BadParameter(f"unknown dataset {dataset!r}; choose from {', '.join(BENCHMARKS)}")
+    asked = list(retriever or ["bm25", "tfidf"])
+    stored = [r for r in asked if r != "hybrid"]
+    stored, params = learned_retrievers(stored, encoder, None, "flat")
+    names = list(dict.fromkeys([*asked, *stored])) if retriever else [*stored, *(["hybrid"] if encoder else [])]
     index = index or settings().cache_dir / dataset
-    col, questions = squad_open(index, retrievers=names)
+    col, questions = open_benchmark(dataset, index, retrievers=stored, params=params)
     questions = questions[:limit] if limit else questions
     results = {}
     with col, Progress(console=err, transient=True) as bar:
@@ -49,14 +53,15 @@ def retrieval_cmd(
         typer.echo(json.dumps({"dataset": dataset, "passages": passages, "results": results}))
         return
     table = Table(title=f"{dataset}: {len(questions)} questions, {passages} passages")
-    for col_name in ("retriever", "top-1", "top-5", "top-20", "top-100", "MRR", "ms/query"):
+    for col_name in ("retriever", "top-1", "top-5", "top-20", "top-100", "MRR", "ms p50", "ms p95"):
         table.add_column(col_name, justify="right")
     for name, r in results.items():
         table.add_row(
             name,
             *(f"{r[f'recall@{k}']:.1f}" for k in (1, 5, 20, 100)),
             f"{r['mrr']:.3f}",
-            f"{r['ms_per_query']:.2f}",
+            f"{r['ms_p50']:.2f}",
+            f"{r['ms_p95']:.2f}",
         )
     Console().print(table)
 

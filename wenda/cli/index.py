@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from wenda.cli.app import app, err
 from wenda.cli.common import IndexOpt
-from wenda.collection import Collection
+from wenda.collection import LEARNED, Collection
 
 
 def _notifier(verbose: bool):
@@ -22,6 +22,36 @@ def _notifier(verbose: bool):
     return notify
 
 
+def learned_retrievers(retrievers: list[str], encoder: Path | None, bits: int | None, kind: str):
+    """Retrievers and their parameters once ``--encoder`` is taken into account: it adds ``binary``
+    for an encoder with a hash layer, else ``dense`` (unless one was named with ``--retriever``)."""
+    if encoder is None:
+        if bits is not None or any(r in LEARNED for r in retrievers):
+            raise typer.BadParameter("the dense and binary retrievers need --encoder DIR")
+        return retrievers, {}
+    from wenda.cli.common import require_ml
+
+    require_ml()
+    import wenda.encode  # noqa: F401 - registers the encoders
+    from wenda.nn.modeldir import ModelError, load_model
+
+    try:
+        model, _ = load_model(encoder, "encode")
+    except ModelError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    found = model.config.bits
+    if bits is not None and bits != found:
+        raise typer.BadParameter(
+            f"{encoder} makes {found or 'no'}-bit codes, not {bits} (retrain with --set bits={bits})"
+        )
+    named = [r for r in retrievers if r in LEARNED] or ["binary" if found else "dense"]
+    params = {
+        r: {"encoder": str(encoder.resolve()), **({"kind": kind} if r == "binary" else {})} for r in named
+    }
+    base = retrievers if retrievers else ["bm25", "tfidf"]
+    return list(dict.fromkeys([*base, *named])), params
+
+
 @app.command("index")
 def index_cmd(
     paths: list[Path] = typer.Argument(
@@ -31,11 +61,19 @@ def index_cmd(
     retriever: list[str] = typer.Option(
         None, "--retriever", "-r", help="retrievers to build (default: bm25, tfidf)"
     ),
+    encoder: Path = typer.Option(
+        None,
+        "--encoder",
+        help="a trained encoder (wenda train retriever): adds the dense or binary retriever",
+    ),
+    bits: int = typer.Option(None, "--bits", help="expect a binary encoder with codes of this many bits"),
+    binary_index: str = typer.Option("flat", "--binary-index", help="Hamming search: flat, hnsw or ivf"),
     remove: bool = typer.Option(False, "--remove", help="forget these paths instead of adding them"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print every file"),
 ) -> None:
     """Index documents; re-running updates changed files, skips unchanged ones, drops vanished ones."""
-    col = Collection.open_or_create(index, retriever or None)
+    retriever, params = learned_retrievers(list(retriever or []), encoder, bits, binary_index)
+    col = Collection.open_or_create(index, retriever or None, params=params)
     with (
         col,
         Progress(

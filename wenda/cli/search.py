@@ -34,7 +34,7 @@ def search_cmd(
     query: str = typer.Argument(..., help="what to look for"),
     index: Path = IndexOpt,
     k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="number of passages"),
-    retriever: str = typer.Option(None, "--retriever", "-r", help="bm25 (default) or tfidf"),
+    retriever: str = typer.Option(None, "--retriever", "-r", help="bm25 (default), tfidf, dense, binary or hybrid (bm25 fused with dense/binary)"),
     rerank: Path = typer.Option(
         None, "--rerank", help="a trained ranker directory: re-rank the top --depth hits"
     ),

