@@ -4,7 +4,9 @@ and fused, on squad-open and nq-open; index bytes per passage, query latency, en
     python bench/dense_retrieval.py corpus [--work DIR]          # the training corpus: wiki summaries
     python bench/dense_retrieval.py train NAME --model M [--self-supervised ict|crop] [--supervised]
                                           [--minutes 25] [--set k=v ...] [--work DIR]
+    python bench/dense_retrieval.py pretrained NAME --model minilm [--set k=v]   # saved as is, untrained
     python bench/dense_retrieval.py eval NAME [--dataset squad-open|nq-open] [--work DIR]
+    python bench/dense_retrieval.py fusion NAME [--work DIR]     # choose the hybrid default on a dev set
     python bench/dense_retrieval.py report [--work DIR]
 
 Encoders train on the 10,033 Wikipedia summaries only (``corpus``: an index of them, the nq-open
@@ -60,6 +62,26 @@ def train(args) -> None:
                  "--out", str(out), "-q", "--json", *flags))  # fmt: skip
 
 
+def pretrained(args) -> None:
+    """Save a pretrained encoder as it comes (no training), with a training.json saying so."""
+    import wenda.encode  # noqa: F401
+    from wenda import registry
+    from wenda.cli.train import parse_settings
+    from wenda.encode import TOKENIZER
+    from wenda.nn.modeldir import save_model
+    from wenda.text.vocab import Vocab
+
+    cls = registry.get("encode", args.model)
+    model = cls(cls.Config.from_dict({**cls.Config().to_dict(), **parse_settings(args.set)}), Vocab.build([]))
+    out = args.work / args.name
+    save_model(model, "encode", TOKENIZER, out)
+    report = {"model": args.model, "model_config": model.config.to_dict(), "seconds": 0.0, "epoch": 0,
+              "best_epoch": 0, "self_supervised": None, "supervised": False, "pretrained_only": True,
+              "params": sum(p.numel() for p in model.parameters())}  # fmt: skip
+    (out / "training.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report))
+
+
 def _bytes_per_passage(index: Path, learned: str, passages: int) -> int:
     store = index / "retrievers" / learned / ("codes" if learned == "binary" else "vectors")
     return round(sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) / max(passages, 1))
@@ -90,12 +112,18 @@ def evaluate(args) -> None:
     encoder, index = args.work / args.name, args.work / f"index-{args.dataset}-{args.name}"
     learned = "binary" if json.loads((encoder / "config.json").read_text())["config"]["bits"] else "dense"
     started = time.perf_counter()
+    # A hashing encoder is judged twice: its binary codes, and its continuous vectors in a float index
+    # (BPR's comparison: the same encoder, 32x the bytes).
+    names = ["bm25", "dense", *(["binary"] if learned == "binary" else []), "hybrid"]
+    flags = [x for n in names for x in ("-r", n)]
     out = json.loads(_wenda("eval", "retrieval", "--dataset", args.dataset, "--encoder", str(encoder),
-                            "--index", str(index), "-r", "bm25", "-r", learned, "-r", "hybrid", "--json"))  # fmt: skip
+                            "--index", str(index), *flags, "--json"))  # fmt: skip
     with Collection.open(index) as col:
         texts = [t for t in col.passage_texts()[:2000]]
     out.update(
-        bytes_per_passage=_bytes_per_passage(index, learned, out["passages"]),
+        bytes_per_passage={
+            n: _bytes_per_passage(index, n, out["passages"]) for n in names if n in ("dense", "binary")
+        },
         learned=learned,
         seconds=time.perf_counter() - started,
         machine=f"{platform.machine()}, {platform.python_version()}",
@@ -103,6 +131,72 @@ def evaluate(args) -> None:
         **_encoding_speed(encoder, texts),
     )
     (encoder / f"eval-{args.dataset}.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out))
+
+
+def _top20(runs_per_q, answers_per_q, texts, fuse) -> float:
+    """Top-20 answer recall (%) of the fused runs."""
+    from wenda.eval.squad import has_answer
+
+    found = 0
+    for runs, answers in zip(runs_per_q, answers_per_q, strict=True):
+        found += any(has_answer(texts[pid], answers) for pid, _ in fuse(runs)[:20])
+    return 100.0 * found / max(len(runs_per_q), 1)
+
+
+def fusion(args) -> None:
+    """Grid over the fusion method and weight on NQ-open's EfficientQA dev questions (1,800, not
+    used by any table) over the Wikipedia summaries, with encoder NAME: BM25 and learned runs are
+    retrieved once (depth 100), then fused per setting. Writes WORK/NAME/fusion.json."""
+    from wenda.data.nq_open import load_nq_open
+    from wenda.data.paths import require
+    from wenda.index.fusion import interpolate, reciprocal_rank_fusion
+
+    encoder, index = args.work / args.name, args.work / f"index-nq-open-{args.name}"
+    learned = "binary" if json.loads((encoder / "config.json").read_text())["config"]["bits"] else "dense"
+    _wenda(
+        "eval",
+        "retrieval",
+        "--dataset",
+        "nq-open",
+        "--encoder",
+        str(encoder),
+        "--index",
+        str(index),
+        "-r",
+        learned,
+        "--limit",
+        "1",
+        "--json",
+    )  # fmt: skip  (builds the index)
+    questions = load_nq_open(require("nq-open/NQ-open.efficientqa.dev.1.1.jsonl"))
+    from wenda.collection import Collection
+
+    with Collection.open(index) as col:
+        bm25, dense = col.retriever("bm25"), col.retriever(learned)
+        runs = [(bm25.search(q.question, 100), dense.search(q.question, 100)) for q in questions]
+        pids = {pid for pair in runs for run in pair for pid, _ in run}
+        texts = {pid: v["passage"].text for pid, v in col.store.passages(sorted(pids)).items()}
+    answers = [q.answers for q in questions]
+    grid = {}
+    for w in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
+        weights = [1 - w, w]
+        grid[f"rrf/{w}"] = _top20(
+            runs, answers, texts, lambda r, ws=weights: reciprocal_rank_fusion(r, weights=ws)
+        )
+        for norm in ("minmax", "zscore"):
+            grid[f"{norm}/{w}"] = _top20(
+                runs, answers, texts, lambda r, ws=weights, n=norm: interpolate(r, ws, n)
+            )
+    best = max(grid, key=lambda key: (grid[key], key.startswith("rrf")))
+    out = {
+        "dataset": "nq-open efficientqa dev",
+        "questions": len(questions),
+        "top20": grid,
+        "best": best,
+        "date": _now(),
+    }
+    (encoder / "fusion.json").write_text(json.dumps(out, indent=2))
     print(json.dumps(out))
 
 
@@ -117,6 +211,7 @@ def report(args) -> None:
             x for x in (t.get("self_supervised"), "supervised" if t.get("supervised") else None) if x
         )
         trained = f"{how}, {t['seconds'] / 60:.0f} min, {t['epoch']} ep (best {t['best_epoch']})"
+        trained = "pretrained, not fine-tuned" if t.get("pretrained_only") else trained
         for e_path in sorted(folder.glob("eval-*.json")):
             e = json.loads(e_path.read_text())
             for name, r in e["results"].items():
@@ -135,22 +230,31 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("corpus", "train", "eval", "report"):
+    for name in ("corpus", "train", "pretrained", "eval", "fusion", "report"):
         p = sub.add_parser(name)
         p.add_argument("--work", type=Path, default=WORK)
-        if name in ("train", "eval"):
+        if name in ("train", "pretrained", "eval", "fusion"):
             p.add_argument("name")
-        if name == "train":
+        if name in ("train", "pretrained"):
             p.add_argument("--model", required=True)
+            p.add_argument("--set", action="append", default=[])
+        if name == "train":
             p.add_argument("--self-supervised", default=None)
             p.add_argument("--supervised", action="store_true")
             p.add_argument("--minutes", type=float, default=25.0)
-            p.add_argument("--set", action="append", default=[])
         if name == "eval":
             p.add_argument("--dataset", default="squad-open")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    {"corpus": corpus, "train": train, "eval": evaluate, "report": report}[args.command](args)
+    commands = {
+        "corpus": corpus,
+        "train": train,
+        "pretrained": pretrained,
+        "eval": evaluate,
+        "fusion": fusion,
+    }
+    commands["report"] = report
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

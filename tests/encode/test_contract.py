@@ -1,7 +1,10 @@
 """The contract every registered dual encoder keeps (STYLE §4), with float vectors and with a BPR
 hash layer: shapes, padding independence, gradients, learning, persistence, config round trip.
 
-A new model is covered by registering it; no new test is needed.
+A new model is covered by registering it; no new test is needed. A model whose optional package is
+missing is skipped. A pretrained model (one with a ``fixed_dim``, fine-tuned at its ``fine_tune_lr``)
+keeps its own output size, and its overfitting test pairs each query with another query's passage:
+it pairs the word-sharing ones correctly before any training.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ torch = pytest.importorskip("torch")
 
 import wenda.encode  # noqa: E402  (registers every model)
 from wenda import registry  # noqa: E402
+from wenda.errors import WendaError  # noqa: E402
 from wenda.hashing import binarize  # noqa: E402
 from wenda.nn.modeldir import load_model, save_model  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
@@ -35,7 +39,14 @@ def _vocab() -> Vocab:
 def _model(name: str, bits: int = 0, seed: int = 0, **settings):
     torch.manual_seed(seed)
     cls = registry.get("encode", name)
-    return cls(cls.Config(bits=bits, dim=32, **settings), _vocab())
+    if not cls.fixed_dim:
+        settings = {"dim": 32, **settings}
+    try:
+        return cls(cls.Config(bits=bits, **settings), _vocab())
+    except ImportError as exc:  # an optional package (pretrained weights) is not installed
+        if not isinstance(exc, WendaError):
+            raise
+        pytest.skip(str(exc))
 
 
 def _split(texts):
@@ -52,9 +63,9 @@ def test_vectors_shape_and_finite_on_edge_cases(name, bits):
     texts = [["paris"], [], ["where", "is", "paris"] * 60, ["unseen", "wörds", "中文"]]
     for side in ("query", "passage"):
         v = model.vectors(texts, side, batch_size=3)
-        assert v.shape == (4, bits or 32) and v.dtype == np.float32
+        assert v.shape == (4, model.out_dim) and v.dtype == np.float32
         assert np.isfinite(v).all()
-    assert model.vectors([], "query").shape == (0, bits or 32)
+    assert model.vectors([], "query").shape == (0, model.out_dim)
 
 
 @pytest.mark.parametrize(("name", "bits"), CASES)
@@ -79,8 +90,12 @@ def test_every_trainable_parameter_gets_a_gradient(name, bits):
 @pytest.mark.parametrize(("name", "bits"), CASES)
 def test_overfits_a_tiny_set(name, bits):
     model = _model(name, bits).train()
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    lr = model.fine_tune_lr or 1e-2
+    # fused: the same updates in one kernel, 5x faster a step for a 22M-parameter transformer
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr, fused=True)
     queries, passages = (_split(x) for x in zip(*TINY, strict=True))
+    if model.fine_tune_lr:  # pretrained: it must learn pairs it does not already make
+        passages = passages[1:] + passages[:1]
     losses = []
     for _ in range(60):
         optimizer.zero_grad()
@@ -118,6 +133,13 @@ def test_config_round_trip(name):
     assert cls.Config.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(ValueError, match="unknown"):
         cls.Config.from_dict({**config.to_dict(), "no_such_setting": 1})
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if registry.get("encode", n).fixed_dim])
+def test_a_pretrained_tower_keeps_its_dim(name):
+    cls = registry.get("encode", name)
+    with pytest.raises(ValueError, match=f"dim {cls.fixed_dim}"):
+        cls(cls.Config(dim=cls.fixed_dim + 1), _vocab())
 
 
 def test_bad_settings_are_refused():

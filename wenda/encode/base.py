@@ -71,11 +71,19 @@ class Encoder(NeuralModel):
     """Base class of the dual encoders (see the module docstring)."""
 
     Config: ClassVar[type[EncoderConfig]] = EncoderConfig
+    # A pretrained tower has its own output size, which ``dim`` must equal (None: ``dim`` is free).
+    fixed_dim: ClassVar[int | None] = None
+    # The learning rate to fine-tune it with (None: TrainConfig's, for models trained from scratch).
+    fine_tune_lr: ClassVar[float | None] = None
 
     def __init__(self, config: EncoderConfig, vocab) -> None:
         super().__init__(config, vocab)
         if config.similarity not in SIMILARITIES:
             raise ValueError(f"similarity must be one of {SIMILARITIES}, not {config.similarity!r}")
+        if self.fixed_dim is not None and config.dim != self.fixed_dim:
+            raise ValueError(
+                f"{self.registered_name}'s vectors have dim {self.fixed_dim}, not {config.dim} (bits gives smaller codes)"
+            )
         self.hash = HashLayer(config.dim, config.bits, config.hash_gamma) if config.bits else None
 
     @property
