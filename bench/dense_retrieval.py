@@ -82,6 +82,13 @@ def pretrained(args) -> None:
     print(json.dumps(report))
 
 
+def _learned(encoder: Path) -> str:
+    """The retriever an encoder's codes go to: ``binary`` with a hash layer, else ``dense``."""
+    from wenda.nn.modeldir import read_meta
+
+    return "binary" if read_meta(encoder, "encode")["config"].get("bits") else "dense"
+
+
 def _bytes_per_passage(index: Path, learned: str, passages: int) -> int:
     store = index / "retrievers" / learned / ("codes" if learned == "binary" else "vectors")
     return round(sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) / max(passages, 1))
@@ -110,7 +117,7 @@ def evaluate(args) -> None:
     from wenda.collection import Collection
 
     encoder, index = args.work / args.name, args.work / f"index-{args.dataset}-{args.name}"
-    learned = "binary" if json.loads((encoder / "config.json").read_text())["config"]["bits"] else "dense"
+    learned = _learned(encoder)
     started = time.perf_counter()
     # A hashing encoder is judged twice: its binary codes, and its continuous vectors in a float index
     # (BPR's comparison: the same encoder, 32x the bytes).
@@ -153,7 +160,7 @@ def fusion(args) -> None:
     from wenda.index.fusion import interpolate, reciprocal_rank_fusion
 
     encoder, index = args.work / args.name, args.work / f"index-nq-open-{args.name}"
-    learned = "binary" if json.loads((encoder / "config.json").read_text())["config"]["bits"] else "dense"
+    learned = _learned(encoder)
     _wenda(
         "eval",
         "retrieval",

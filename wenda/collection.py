@@ -265,9 +265,10 @@ class Collection:
             raise BadQueryError(f"k must be at least 1, not {k}")
         q = self.check_query(query)
         name = retriever or self.meta["retrievers"][0]
-        ranked = self._hybrid(q, k) if name == HYBRID else self._checked(name).search(q, k)
         if name == HYBRID:
-            name = f"bm25+{self._learned()}"
+            ranked, name = self._hybrid(q, k), f"bm25+{self._learned()}"
+        else:
+            ranked = self._checked(name).search(q, k)
         info = self.store.passages([pid for pid, _ in ranked])
         hits = []
         for pid, score in ranked:

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from wenda.hashing import HashLayer, bpr_loss
-from wenda.nn import pad_ids
+from wenda.nn import pad_ids, padded_length
 from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.text import TokenizerConfig
 
@@ -100,8 +100,7 @@ class Encoder(NeuralModel):
     def featurize(self, texts: Sequence[Sequence[str]], side: str) -> dict[str, Tensor]:
         """Word ids ``ids`` ``[B, L]`` padded to the batch's longest text (at least 1), capped at
         the side's length (0 = padding)."""
-        cap = self.cap(side)
-        length = max(1, min(cap, max((len(t) for t in texts), default=0)))
+        length = padded_length(map(len, texts), self.cap(side))
         return {"ids": pad_ids([self.vocab.encode(t) for t in texts], length)}
 
     def forward(self, **features: Tensor) -> Tensor:  # pragma: no cover - abstract

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from wenda.encode.base import Encoder, EncoderConfig
+from wenda.nn import padded_length
 from wenda.nn.towers import CDSSMTower
 from wenda.nn.trigrams import word_trigram_ids_padded
 from wenda.registry import register
@@ -47,7 +48,7 @@ class CDSSMEncoder(Encoder):
 
     def featurize(self, texts: Sequence[Sequence[str]], side: str) -> dict[str, Tensor]:
         """Per-word trigram ids ``ids`` ``[B, L, T]``, L the longest text (capped, at least 1)."""
-        length = max(1, min(self.cap(side), max((len(t) for t in texts), default=0)))
+        length = padded_length(map(len, texts), self.cap(side))
         return {"ids": word_trigram_ids_padded(texts, self.config.hash_buckets, length)}
 
     def forward(self, ids: Tensor) -> Tensor:

@@ -32,18 +32,17 @@ class EncodedRetriever(Retriever):
     """What ``dense`` and ``binary`` share: the copied encoder, encoding ops, the store's life cycle.
     Params: ``encoder`` (the model directory it was created from, kept for the record)."""
 
-    store_dir = "?"
-
     @classmethod
     def create(cls, path: Path, tokenizer=None, **params) -> Retriever:
         """Create the index at ``path`` with the encoder ``params["encoder"]`` copied into it."""
-        from wenda.nn.modeldir import load_model
+        from wenda.nn.modeldir import read_meta
+        from wenda.text import TokenizerConfig
 
         if not params.get("encoder"):
             raise IndexError_(f"the {cls.registered_name} retriever needs an encoder: `--encoder DIR`")
         source = Path(params["encoder"])
-        model, model_tokenizer = load_model(source, "encode")  # fails clearly on a bad directory
-        cls._check_encoder(model)
+        meta = read_meta(source, "encode")  # the weights load (and are checked) once, from the copy
+        cls._check_encoder(meta["config"])
         path = Path(path)
         if (path / "params.json").exists():
             raise IndexError_(f"{path} already holds an index; open it instead")
@@ -51,11 +50,12 @@ class EncodedRetriever(Retriever):
         shutil.copytree(
             source, path / "encoder", dirs_exist_ok=True, ignore=shutil.ignore_patterns("checkpoint")
         )
-        return super().create(path, model_tokenizer, **{**params, "encoder": str(source.resolve())})
+        tokenizer = TokenizerConfig.from_dict(meta["tokenizer"])
+        return super().create(path, tokenizer, **{**params, "encoder": str(source.resolve())})
 
     @classmethod
-    def _check_encoder(cls, model) -> None:
-        """Refuse an encoder this retriever cannot use (override)."""
+    def _check_encoder(cls, config: dict) -> None:
+        """Refuse an encoder (its saved config) this retriever cannot use (override)."""
 
     def _encoder(self):
         if getattr(self, "_model", None) is None:
@@ -123,8 +123,8 @@ class BinaryRetriever(EncodedRetriever):
         return {"kind": "flat", "candidates": 1000}
 
     @classmethod
-    def _check_encoder(cls, model) -> None:
-        if not model.config.bits:
+    def _check_encoder(cls, config: dict) -> None:
+        if not config.get("bits"):
             raise IndexError_(
                 "the binary retriever needs an encoder trained with a hash layer (train it with --set bits=256)"
             )

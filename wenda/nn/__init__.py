@@ -7,7 +7,8 @@ from wenda.nn.layers import (
     masked_mean,
     masked_softmax,
     pad_ids,
+    padded_length,
     state_tensors,
 )
 
-__all__ = ["cosine_matrix", "dot_matrix", "masked_max", "masked_mean", "masked_softmax", "pad_ids", "state_tensors"]
+__all__ = ["cosine_matrix", "dot_matrix", "masked_max", "masked_mean", "masked_softmax", "pad_ids", "padded_length", "state_tensors"]

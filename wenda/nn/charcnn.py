@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from wenda.nn.conv import conv1d_right
-from wenda.nn.layers import masked_max
+from wenda.nn.layers import masked_max, padded_length
 
 CHAR_BUCKETS = 256  # hash buckets for characters past Latin-1 (CJK, Cyrillic, emoji, ...)
 N_CHARS = 1 + 256 + CHAR_BUCKETS  # padding + Latin-1 + buckets
@@ -38,7 +38,7 @@ def char_ids(rows: Sequence[Sequence[str]], length: int, max_word_len: int) -> T
     ``max_word_len``, at least 1); rows are truncated to ``length`` words, words to W characters,
     and everything past them is 0."""
     rows = [list(r)[:length] for r in rows]
-    width = max(1, min(max_word_len, max((len(w) for r in rows for w in r), default=0)))
+    width = padded_length((len(w) for r in rows for w in r), max_word_len)
     out = torch.zeros(len(rows), length, width, dtype=torch.long)
     for i, row in enumerate(rows):
         for j, word in enumerate(row):

@@ -6,10 +6,16 @@ NaN: every reduction here is safe on them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import Tensor
+
+
+def padded_length(lengths: Iterable[int], cap: int) -> int:
+    """The length a batch is padded to: its longest row, capped at ``cap``, at least 1 (so an
+    all-empty batch still makes a tensor)."""
+    return max(1, min(cap, max(lengths, default=0)))
 
 
 def pad_ids(rows: Sequence[Sequence[int]], length: int) -> Tensor:

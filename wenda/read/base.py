@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from wenda.nn import pad_ids
+from wenda.nn import pad_ids, padded_length
 from wenda.nn.charcnn import CharCNN, char_ids
 from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.read.decode import Span, decode
@@ -149,8 +149,7 @@ class Reader(NeuralModel):
     Config: ClassVar[type[ReaderConfig]] = ReaderConfig
 
     def _pad(self, rows: Sequence[Sequence[str]], cap: int) -> Tensor:
-        length = max(1, min(cap, max((len(r) for r in rows), default=0)))
-        return pad_ids([self.vocab.encode(r) for r in rows], length)
+        return pad_ids([self.vocab.encode(r) for r in rows], padded_length(map(len, rows), cap))
 
     def featurize(
         self, questions: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]
