@@ -38,3 +38,30 @@ def test_load_reader_answers_are_exact_substrings(tmp_path):
         assert 0 <= a.prob <= 1
     assert answers == sorted(answers, key=lambda a: -a.prob)
     assert reader.read("q", []) == [] and reader.read("q", [""]) == []
+
+
+def test_read_many_answers_each_question_as_read_does(tmp_path):
+    torch.manual_seed(0)
+    cls = registry.get("read", "drqa")
+    vocab = Vocab.build([["zürich", "liegt", "am", "see", "bern", "ist", "die", "hauptstadt"]], oov_buckets=8)
+    save_model(
+        cls(cls.Config(max_passage_len=6, no_answer=True), vocab),
+        "read",
+        wenda.read.TOKENIZER,
+        tmp_path / "r",
+    )
+    reader = wenda.load_reader(tmp_path / "r")
+    questions = ["Wo liegt Zürich?", "Was ist Bern?", "Leer?"]
+    passages = [
+        ["Zürich liegt am Zürichsee, einem langen See in der Schweiz.", "Kurz."],
+        ["Bern ist die Hauptstadt der Schweiz."],
+        [""],
+    ]
+    many = reader.read_many(questions, passages, top_k=3)
+    for question, group, (answers, _) in zip(questions, passages, many, strict=True):
+        alone = reader.read(question, group, top_k=3)
+        assert [(a.text, a.passage, a.start, a.end) for a in answers] == [
+            (a.text, a.passage, a.start, a.end) for a in alone
+        ]
+        assert [a.prob for a in answers] == pytest.approx([a.prob for a in alone], abs=1e-5)
+    assert many[2] == ([], None)

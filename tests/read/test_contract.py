@@ -186,3 +186,24 @@ def test_config_round_trip(name):
     assert cls.Config.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown"):
         cls.Config.from_dict({**config.to_dict(), "no_such_setting": 1})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_questions_read_together_score_as_each_alone(name):
+    """Batched evaluation (span_logits_many) must give every question what reading it alone gives,
+    including the rank-weighted scores of readers that rank a question's passages."""
+    cls = registry.get("read", name)
+    rank = {"rank": True} if "rank" in cls.Config.__dataclass_fields__ else {}
+    torch.manual_seed(0)
+    model = cls(cls.Config(no_answer=True, **rank), _vocab()).eval()
+    passages = [p.split() for _, p, *_ in TINY]
+    questions = [q.split() for q, *_ in TINY[:3]]
+    groups = [[passages[0], passages[3]], [passages[1][:3]], [passages[2], passages[0], passages[1]]]
+    together = model.span_logits_many(questions, groups)
+    for question, group, got in zip(questions, groups, together, strict=True):
+        alone = model.span_logits(question, group)
+        for x, y in zip(got, alone, strict=True):
+            assert x.shape == y.shape
+            assert torch.allclose(
+                x.masked_fill(~torch.isfinite(x), 0), y.masked_fill(~torch.isfinite(y), 0), atol=1e-5
+            )

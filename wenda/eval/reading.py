@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from wenda.eval.squad import evaluate_squad, exact_match
 from wenda.eval.squad_v2 import Judged, best_threshold, evaluate_squad_v2
-from wenda.read.calibrate import Scored, expected_calibration_error, score_question
+from wenda.read.calibrate import Scored, expected_calibration_error, score_questions
 
 
 def squad_questions(articles: Iterable[Mapping], limit: int = 0) -> list[tuple[Mapping, str]]:
@@ -28,10 +28,15 @@ def calibration_report(scored: list[Scored], temperature: float) -> dict[str, fl
 
 
 def evaluate_reader(
-    service, articles: list[Mapping], limit: int = 0, advance: Callable[[], None] | None = None
+    service,
+    articles: list[Mapping],
+    limit: int = 0,
+    advance: Callable[[], None] | None = None,
+    batch: int = 32,
 ) -> dict:
     """Read every question of a SQuAD-format ``articles`` list in its own paragraph with
-    ``service`` (:class:`~wenda.read.answer.ReaderService`) and score it.
+    ``service`` (:class:`~wenda.read.answer.ReaderService`), ``batch`` questions per forward pass
+    (:func:`~wenda.read.calibrate.score_questions`), and score it.
 
     Returns: ``questions``; ``exact_match``/``f1`` (official v1.1 rules) when every question is
     answerable, else the official v2.0 keys (``exact``, ``f1``, ``HasAns_*``, ``NoAns_*``) at the
@@ -41,10 +46,13 @@ def evaluate_reader(
     """
     questions = squad_questions(articles, limit)
     scored = []
-    for qa, context in questions:
-        scored.append(score_question(service, qa["question"], [context], [a["text"] for a in qa["answers"]]))
+    for begin in range(0, len(questions), batch):
+        part = questions[begin : begin + batch]
+        items = [(qa["question"], [context], [a["text"] for a in qa["answers"]]) for qa, context in part]
+        scored += score_questions(service, items, batch)
         if advance:
-            advance()
+            for _ in part:
+                advance()
     t = service.calibration.temperature
     result: dict = {"questions": len(questions)}
     if all(s.golds for s in scored):

@@ -82,11 +82,31 @@ class ReaderService:
     ) -> tuple[list[Answer], tuple | None]:
         """:meth:`read`'s answers and the :meth:`~wenda.read.base.Reader.span_logits` they were
         decoded from (None when no passage has a token)."""
-        chunks = self.windows(passages)
-        if not chunks:
-            return [], None
+        return self.read_many([question], [passages], top_k)[0]
+
+    def read_many(
+        self, questions: Sequence[str], passages: Sequence[Sequence[str]], top_k: int = 1
+    ) -> list[tuple[list[Answer], tuple | None]]:
+        """:meth:`read_with_logits` for each question over its own passages, with one forward pass
+        over all their windows (:meth:`~wenda.read.base.Reader.span_logits_many`); the caller
+        chooses how many questions make a batch."""
+        chunks = [self.windows(p) for p in passages]
+        todo = [i for i, c in enumerate(chunks) if c]
+        results: list[tuple[list[Answer], tuple | None]] = [([], None)] * len(questions)
+        if not todo:
+            return results
         with torch.inference_mode():
-            logits = self.model.span_logits(self.tokenizer.tokens(question), [c[1] for c in chunks])
+            logits = self.model.span_logits_many(
+                [self.tokenizer.tokens(questions[i]) for i in todo], [[c[1] for c in chunks[i]] for i in todo]
+            )
+        for i, question_logits in zip(todo, logits, strict=True):
+            results[i] = (self._answers(question_logits, chunks[i], passages[i], top_k), question_logits)
+        return results
+
+    def _answers(
+        self, logits: tuple, chunks: list[Window], passages: Sequence[str], top_k: int
+    ) -> list[Answer]:
+        """Decode one question's scores (divided by the temperature) into answers with offsets."""
         start, end, mask, none = logits
         t = self.calibration.temperature
         spans, p_none = decode(
@@ -97,7 +117,7 @@ class ReaderService:
             passage, _, offsets = chunks[s.passage]
             begin, stop = char_span(offsets, s.start, s.end)
             answers.append(Answer(passages[passage][begin:stop], passage, begin, stop, s.prob, p_none))
-        return answers, logits
+        return answers
 
     def answer(self, question: str, passages: Sequence[str]) -> Answer | None:
         """The best answer, or None when there is none or P(no answer) is above the calibrated

@@ -75,6 +75,20 @@ class ReaderOutput:
     rank: Tensor | None = None
 
 
+QuestionLogits = tuple[Tensor, Tensor, Tensor, Tensor | None]  # start, end, mask, no-answer
+
+
+def _rows(output: ReaderOutput, part: slice, width: int) -> ReaderOutput:
+    """The rows ``part`` of a batch's logits, positions cut to ``width``."""
+
+    def pick(t: Tensor | None) -> Tensor | None:
+        return None if t is None else t[part]
+
+    return ReaderOutput(
+        output.start[part, :width], output.end[part, :width], pick(output.no_answer), pick(output.rank)
+    )
+
+
 def rank_weighted(output: ReaderOutput, mask: Tensor) -> tuple[ReaderOutput, Tensor | None]:
     """Fold passage ranking into span scores (R^3's answer score, Wang et al. 2018): with
     ``γ = softmax(rank)`` over the ``P`` passages, span ``(i, j)`` of passage ``p`` scores
@@ -203,7 +217,7 @@ class Reader(NeuralModel):
     @torch.no_grad()
     def span_logits(
         self, question_tokens: Sequence[str], passages_tokens: Sequence[Sequence[str]]
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    ) -> QuestionLogits:
         """What :meth:`read_tokens` decodes: start and end scores ``[P, L]``, the mask ``[P, L]`` and
         the scalar no-answer score (None without a no-answer logit), for one question over its
         ``P`` passages (at least one).
@@ -216,7 +230,31 @@ class Reader(NeuralModel):
         P(no answer)). Readers that rank passages score spans and "no answer" as log-probabilities
         weighted by each passage's rank probability instead (:func:`rank_weighted`).
         """
-        output, mask = self.logits([list(question_tokens)] * len(passages_tokens), passages_tokens)
+        return self.span_logits_many([question_tokens], [passages_tokens])[0]
+
+    @torch.no_grad()
+    def span_logits_many(
+        self, questions: Sequence[Sequence[str]], groups: Sequence[Sequence[Sequence[str]]]
+    ) -> list[QuestionLogits]:
+        """:meth:`span_logits` of several questions, each over its own group of passages (at least
+        one each), from one forward pass over all the (question, passage) rows: readers whose
+        recurrences step through the passage cost about the same for 1 row as for 30, so this is
+        what batched evaluation calls. Every reader masks its padding, so each question's result
+        equals :meth:`span_logits` on it alone (the contract test checks this)."""
+        rows = [list(q) for q, group in zip(questions, groups, strict=True) for _ in group]
+        output, mask = self.logits(rows, [p for group in groups for p in group])
+        results, begin = [], 0
+        for group in groups:
+            part = slice(begin, begin + len(group))
+            begin += len(group)
+            width = max(1, int(mask[part].sum(1).max()))  # the group's own longest passage
+            results.append(self._question_scores(_rows(output, part, width), mask[part, :width]))
+        return results
+
+    @staticmethod
+    def _question_scores(output: ReaderOutput, mask: Tensor) -> QuestionLogits:
+        """One question's (start, end, mask, no-answer score) from its rows' logits (see
+        :meth:`span_logits`)."""
         if output.rank is not None:
             output, no_answer = rank_weighted(output, mask)
         else:

@@ -78,10 +78,22 @@ class Scored:
         return best, none
 
 
-def score_question(service, question: str, passages: Sequence[str], golds: Sequence[str]) -> Scored:
-    """Read one question with ``service`` (a :class:`~wenda.read.answer.ReaderService`) and keep
+def score_questions(
+    service, items: Sequence[tuple[str, Sequence[str], Sequence[str]]], batch: int = 32
+) -> list[Scored]:
+    """Read each (question, passages, gold answers) with ``service`` (a
+    :class:`~wenda.read.answer.ReaderService`), ``batch`` questions per forward pass, and keep
     what calibration needs (raw scores: the temperature is applied later)."""
-    answers, logits = service.read_with_logits(question, passages)
+    scored = []
+    for begin in range(0, len(items), batch):
+        part = items[begin : begin + batch]
+        read = service.read_many([q for q, _, _ in part], [p for _, p, _ in part])
+        scored += [_scored(service, a, lg, golds) for (a, lg), (_, _, golds) in zip(read, part, strict=True)]
+    return scored
+
+
+def _scored(service, answers: list, logits: tuple | None, golds: Sequence[str]) -> Scored:
+    """One question's :class:`Scored` from its answers and span logits."""
     if logits is None:
         return Scored(np.zeros(0), "", None, tuple(golds))
     start, end, mask, none = logits
