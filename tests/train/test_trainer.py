@@ -111,3 +111,27 @@ def test_losses_worked_examples():
     assert pointwise(s).item() == pytest.approx(expected, rel=1e-6)
     with pytest.raises(ValueError, match="unknown loss"):
         get_loss("listnet")
+
+
+class _Passes:
+    """A task whose pass ``p`` has five batches named ``(p, 0) .. (p, 4)``, in that order."""
+
+    def batches(self, epoch, rng):
+        return [(epoch, i) for i in range(5)]
+
+
+def test_epoch_steps_walk_through_successive_passes(tmp_path):
+    trainer = Trainer(torch.nn.Linear(1, 1), _Passes(), TrainConfig(epoch_steps=3), tmp_path, progress=False)
+    assert trainer._batches(1) == [(1, 0), (1, 1), (1, 2)]
+    assert trainer._batches(2) == [(1, 3), (1, 4), (2, 0)]
+    assert trainer._batches(4) == [(2, 4), (3, 0), (3, 1)]
+    whole = Trainer(torch.nn.Linear(1, 1), _Passes(), TrainConfig(), tmp_path, progress=False)
+    assert whole._batches(2) == [(2, i) for i in range(5)]
+
+
+def test_epoch_steps_resume_inside_a_pass(tmp_path, qa):
+    """Sub-epochs checkpoint like epochs: stopping after two and resuming equals running three."""
+    _, whole = _fit(tmp_path / "a", qa, epochs=3, epoch_steps=4)
+    _fit(tmp_path / "b", qa, epochs=2, epoch_steps=4)
+    _, resumed = _fit(tmp_path / "b", qa, epochs=3, epoch_steps=4)
+    assert [h["loss"] for h in resumed["history"]] == pytest.approx([h["loss"] for h in whole["history"]])

@@ -73,8 +73,6 @@ class Encoder(NeuralModel):
     Config: ClassVar[type[EncoderConfig]] = EncoderConfig
     # A pretrained tower has its own output size, which ``dim`` must equal (None: ``dim`` is free).
     fixed_dim: ClassVar[int | None] = None
-    # The learning rate to fine-tune it with (None: TrainConfig's, for models trained from scratch).
-    fine_tune_lr: ClassVar[float | None] = None
 
     def __init__(self, config: EncoderConfig, vocab) -> None:
         super().__init__(config, vocab)

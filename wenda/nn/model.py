@@ -48,6 +48,9 @@ class NeuralModel(nn.Module):
     Config: ClassVar[type] = ConfigBase
     uses_embeddings: ClassVar[bool] = True
     registered_name: ClassVar[str] = "?"
+    # A pretrained network's fine-tuning learning rate, the default its training gets (None:
+    # TrainConfig's, for models trained from scratch); see wenda.train.setup.split_settings.
+    fine_tune_lr: ClassVar[float | None] = None
 
     def __init__(self, config, vocab: Vocab) -> None:
         super().__init__()

@@ -89,6 +89,13 @@ def _rows(output: ReaderOutput, part: slice, width: int) -> ReaderOutput:
     )
 
 
+def _cat(parts: list[Tensor | None], width: int = 0) -> Tensor | None:
+    """Concatenate along the batch, zero-padding positions to ``width`` (None stays None)."""
+    if parts[0] is None:
+        return None
+    return torch.cat([F.pad(t, (0, width - t.shape[1])) if width else t for t in parts])
+
+
 def rank_weighted(output: ReaderOutput, mask: Tensor) -> tuple[ReaderOutput, Tensor | None]:
     """Fold passage ranking into span scores (R^3's answer score, Wang et al. 2018): with
     ``γ = softmax(rank)`` over the ``P`` passages, span ``(i, j)`` of passage ``p`` scores
@@ -242,7 +249,7 @@ class Reader(NeuralModel):
         what batched evaluation calls. Every reader masks its padding, so each question's result
         equals :meth:`span_logits` on it alone (the contract test checks this)."""
         rows = [list(q) for q, group in zip(questions, groups, strict=True) for _ in group]
-        output, mask = self.logits(rows, [p for group in groups for p in group])
+        output, mask = self._logits_in_chunks(rows, [p for group in groups for p in group])
         results, begin = [], 0
         for group in groups:
             part = slice(begin, begin + len(group))
@@ -250,6 +257,26 @@ class Reader(NeuralModel):
             width = max(1, int(mask[part].sum(1).max()))  # the group's own longest passage
             results.append(self._question_scores(_rows(output, part, width), mask[part, :width]))
         return results
+
+    def _logits_in_chunks(
+        self, questions: list[list[str]], passages: Sequence[Sequence[str]], rows: int = 64
+    ) -> tuple[ReaderOutput, Tensor]:
+        """:meth:`logits` of at most ``rows`` rows at a time (a long document's windows, or many
+        questions', must not build one huge batch), concatenated with the shorter chunks' positions
+        padded (masked out)."""
+        parts = [
+            self.logits(questions[i : i + rows], passages[i : i + rows])
+            for i in range(0, len(questions), rows)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        width = max(m.shape[1] for _, m in parts)
+        outs = [o for o, _ in parts]
+        output = ReaderOutput(
+            _cat([o.start for o in outs], width), _cat([o.end for o in outs], width),
+            _cat([o.no_answer for o in outs]), _cat([o.rank for o in outs]),
+        )  # fmt: skip
+        return output, _cat([m for _, m in parts], width)
 
     @staticmethod
     def _question_scores(output: ReaderOutput, mask: Tensor) -> QuestionLogits:

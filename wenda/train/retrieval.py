@@ -128,11 +128,7 @@ def train_retriever(
 
     if not supervised and not (self_supervised and passages):
         raise ValueError("nothing to train on: give passages with a self-supervised task, or supervised=True")
-    from wenda import registry
-
     defaults = {"metric": "mrr", "batch_size": 64, "patience": 3}
-    if (lr := registry.get("encode", model_name).fine_tune_lr) is not None:
-        defaults["lr"] = lr  # a pretrained tower fine-tunes gently (BERT's 2e-5), not at 1e-3
     overrides, config = split_settings("encode", model_name, {**defaults, **(settings or {})})
     tok, sources, dev, data = Tokenizer(TOKENIZER), [], [], {}
     if self_supervised and passages:

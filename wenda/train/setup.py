@@ -13,12 +13,16 @@ from wenda.train.trainer import TrainConfig
 
 
 def split_settings(kind: str, model_name: str, settings: dict) -> tuple[dict, TrainConfig]:
-    """Route ``key=value`` settings to the model's Config or to :class:`TrainConfig` by name.
+    """Route ``key=value`` settings to the model's Config or to :class:`TrainConfig` by name; a
+    pretrained model's ``fine_tune_lr`` is the default ``lr``.
 
     Raises:
         ValueError: an unknown model, or a key that neither knows.
     """
-    model_fields = set(registry.get(kind, model_name).Config().to_dict())
+    cls = registry.get(kind, model_name)
+    if cls.fine_tune_lr is not None:  # a pretrained network fine-tunes gently (BERT's 2e-5), not at 1e-3
+        settings = {"lr": cls.fine_tune_lr, **settings}
+    model_fields = set(cls.Config().to_dict())
     train_fields = set(TrainConfig.__dataclass_fields__)
     if unknown := set(settings) - model_fields - train_fields:
         raise ValueError(

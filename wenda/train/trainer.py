@@ -49,6 +49,10 @@ class TrainConfig(ConfigBase):
         metric: the dev metric that selects the saved model.
         seed: seeds torch and numpy; threads: torch CPU threads.
         max_minutes: stop after the epoch that crosses this budget (0 = no budget).
+        epoch_steps: steps per epoch (0 = one pass over the task's batches). With N > 0 an epoch
+            is the next N batches of a run through successive shuffled passes, so a model whose pass
+            takes hours (a pretrained transformer on the CPU) is evaluated, kept and checkpointed
+            every N steps, and a time budget can stop it inside a pass.
         device: ``cpu`` or a torch device such as ``cuda``; results are saved for any device.
         embeddings: ``glove`` (GloVe 6B 50d) or ``random``.
         glove_words: the most frequent GloVe words added to the vocabulary beside the training words,
@@ -71,6 +75,7 @@ class TrainConfig(ConfigBase):
     seed: int = 0
     threads: int = 2
     max_minutes: float = 10.0
+    epoch_steps: int = 0
     embeddings: str = "glove"
     glove_words: int = 50_000
     device: str = "cpu"
@@ -136,9 +141,7 @@ class Trainer:
         epoch = state["epoch"] + 1
         started = time.perf_counter()
         torch.manual_seed(self.config.seed * 100_003 + epoch)
-        losses = self._train_steps(
-            list(self.task.batches(epoch, np.random.default_rng([self.config.seed, epoch]))), epoch
-        )
+        losses = self._train_steps(self._batches(epoch), epoch)
         self.model.eval()
         with torch.inference_mode():
             metrics = self.task.evaluate(self.model)
@@ -155,6 +158,26 @@ class Trainer:
         )
         save_checkpoint(self.checkpoints, self.model, self.optimizer, state)
         log.info("epoch %d: loss %.4f dev %s", epoch, state["history"][-1]["loss"], metrics)
+
+    def _pass(self, number: int) -> list:
+        """The task's batches for its pass ``number`` (1, 2, ...), shuffled reproducibly."""
+        return list(self.task.batches(number, np.random.default_rng([self.config.seed, number])))
+
+    def _batches(self, epoch: int) -> list:
+        """Epoch ``epoch``'s batches: pass ``epoch`` whole, or with ``epoch_steps`` = N the batches
+        ``(epoch - 1) N .. epoch N - 1`` of passes 1, 2, ... laid end to end."""
+        n = self.config.epoch_steps
+        if n <= 0:
+            return self._pass(epoch)
+        first, out, number, offset = (epoch - 1) * n, [], 1, 0
+        while len(out) < n:
+            batches = self._pass(number)
+            if not batches:
+                break
+            if offset + len(batches) > first + len(out):
+                out += batches[first + len(out) - offset : first + n - offset]
+            offset, number = offset + len(batches), number + 1
+        return out
 
     def _train_steps(self, batches: list, epoch: int) -> list[float]:
         self.model.train()
