@@ -155,3 +155,44 @@ def test_a_second_writer_is_refused_while_one_is_writing(tmp_path, docs_dir):
         with first._writing(), pytest.raises(IndexError_, match="another process is writing"):
             second.add([docs_dir])
         assert second.add([docs_dir]).updated == 5
+
+
+def test_an_interrupted_build_continues_where_it_stopped(tmp_path, monkeypatch):
+    """A retriever built from the store steps through the passages; killed during its second step,
+    the next sync applies only what the first did not, and the index equals one built without
+    interruption."""
+    from wenda import registry
+
+    BM25Retriever = registry.get("retriever", "bm25")
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    for i in range(6):
+        (root / f"d{i}.txt").write_text(f"Document {i} tells of river number {i} and its fish.\n")
+    monkeypatch.setattr(BM25Retriever, "build_chunk", 2)
+    for name in ("clean", "idx"):
+        with Collection.open_or_create(tmp_path / name, ["tfidf"]) as col:
+            col.add([root])
+    with Collection.open_or_create(tmp_path / "clean", ["bm25"]) as col:
+        col.sync()
+        want = col.search("river fish 4", retriever="bm25")
+
+    applied, apply = [], BM25Retriever.apply
+
+    def apply_then_die(self, ops):
+        apply(self, ops)
+        applied.append([op.passage_id for op in ops])
+        if len(applied) == 2:  # applied, but killed before the step was recorded
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(BM25Retriever, "apply", apply_then_die)
+    with pytest.raises(KeyboardInterrupt), Collection.open_or_create(tmp_path / "idx", ["bm25"]) as col:
+        col.sync()
+    assert (tmp_path / "idx" / "retrievers" / ".bm25.building" / "build.json").exists()
+    with Collection.open(tmp_path / "idx") as col:
+        col.sync()
+        got = col.search("river fish 4", retriever="bm25")
+    first, _, *resumed = applied
+    assert len(first) == 2 and sorted(p for ops in resumed for p in ops) == list(range(first[-1] + 1, 7))
+    assert [(h.text, h.score) for h in got] == [(h.text, h.score) for h in want]
+    assert not (tmp_path / "idx" / "retrievers" / ".bm25.building").exists()

@@ -13,6 +13,7 @@ This module wires the corpus stage to the index stage; the CLI and the Python AP
 from __future__ import annotations
 
 import fcntl
+import logging
 import shutil
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,6 +32,7 @@ from wenda.index.base import Retriever
 from wenda.index.fusion import interpolate, reciprocal_rank_fusion
 from wenda.types import Hit
 
+log = logging.getLogger(__name__)
 FORMAT = 1
 DEFAULT_RETRIEVERS = ("bm25", "tfidf")
 HYBRID = "hybrid"  # not a stored retriever: BM25 fused with a learned one at query time
@@ -182,19 +184,32 @@ class Collection:
         )
 
     def _build(self, name: str, progress: Progress) -> Retriever:
-        """Build a retriever from all stored passages in a temporary directory, then move it in place."""
+        """Build a retriever from all stored passages in a temporary directory, then move it in
+        place. The build steps through the passages in id order (``build_chunk`` at a time), each
+        step durable, with ``build.json`` recording the snapshot's seq and the last passage done:
+        an interrupted build made with the same parameters continues after that passage, and the
+        change log (kept from that seq on) brings it up to date afterwards."""
         final = self.path / "retrievers" / name
         tmp = final.with_name(f".{name}.building")
-        shutil.rmtree(tmp, ignore_errors=True)
-        r = registry.get("retriever", name).create(tmp, **self.meta.get("retriever_params", {}).get(name, {}))
-        total, done = self.store.counts()["passages"], 0
-        for ops in self.store.snapshot_ops():
+        cls = registry.get("retriever", name)
+        params = self.meta.get("retriever_params", {}).get(name, {})
+        mark = tmp / "build.json"
+        if mark.exists() and cls.matches(tmp, params):
+            r, done_upto = Retriever.open(tmp), read_json(mark, "build progress")
+            seq, after = int(done_upto["seq"]), int(done_upto["after"])
+            log.info("%s: continuing an interrupted build after passage %d", name, after)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            r, seq, after = cls.create(tmp, **params), self.store.max_seq(), 0
+        total, done = self.store.counts()["passages"], self.store.count_passages(after)
+        for ops in self.store.snapshot_ops(cls.build_chunk, after):
             r.apply(ops)
+            atomic_write_json(mark, {"seq": seq, "after": ops[-1].passage_id})
             done += len(ops)
             progress(name, done, total)
-        if not done:
-            r._write_seq(self.store.max_seq())
+        r._write_seq(seq)  # changes since the snapshot are replayed from the log
         r.close()
+        mark.unlink(missing_ok=True)
         tmp.rename(final)
         return Retriever.open(final)
 

@@ -212,6 +212,10 @@ class Store:
         keys = ("id", "file", "source", "title", "text", "meta")
         return {**dict(zip(keys, row, strict=True)), "meta": json.loads(row[5])}
 
+    def count_passages(self, upto: int) -> int:
+        """Live passages with an id up to ``upto``."""
+        return self.conn.execute("SELECT count(*) FROM passages WHERE id <= ?", (upto,)).fetchone()[0]
+
     def counts(self) -> dict[str, int]:
         """Numbers of files, documents and passages."""
         q = self.conn.execute
@@ -236,9 +240,10 @@ class Store:
         )
         return [Op(s, pid, text) for s, pid, text in rows]
 
-    def snapshot_ops(self, limit: int = 50_000) -> Iterator[list[Op]]:
-        """All live passages as add ops (seq = the current max), for building a new retriever."""
-        seq, last = self.max_seq(), 0
+    def snapshot_ops(self, limit: int = 50_000, after: int = 0) -> Iterator[list[Op]]:
+        """All live passages (those with an id above ``after``) as add ops (seq = the current max),
+        ``limit`` at a time, for building a new retriever."""
+        seq, last = self.max_seq(), after
         while True:
             rows = self.conn.execute(
                 f"SELECT p.id, {_PASSAGE_TEXT} FROM passages p JOIN documents d ON d.id = p.doc_id "

@@ -39,6 +39,9 @@ class Retriever(ABC):
     """
 
     registered_name: str = "?"
+    # Passages applied per durable step when built from the store: an interrupted build continues
+    # after the last step (Collection._build), so slow encoders take smaller steps.
+    build_chunk: int = 50_000
 
     def __init__(self, path: Path, tokenizer: TokenizerConfig, params: dict) -> None:
         self.path = Path(path)
@@ -61,6 +64,18 @@ class Retriever(ABC):
         atomic_write_json(path / "params.json", {**meta, "tokenizer": tokenizer.to_dict(), "params": params})
         self._write_seq(0)
         return self
+
+    @classmethod
+    def matches(cls, path: Path, params: dict) -> bool:
+        """Whether ``path`` holds an index of this type and format created with ``params`` (so an
+        interrupted build there may continue)."""
+        try:
+            meta = read_json(Path(path) / "params.json", "index parameters")
+        except IndexError_:
+            return False
+        want = {"type": f"retriever/{cls.registered_name}", "format": FORMAT}
+        params = {**cls.default_params(), **params}
+        return {k: meta.get(k) for k in want} == want and meta.get("params") == params
 
     @staticmethod
     def open(path: Path) -> Retriever:

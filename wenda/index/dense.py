@@ -28,9 +28,21 @@ from wenda.registry import register
 BATCH = 256  # passages encoded per forward pass
 
 
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """``{relative path: (size, mtime_ns)}`` of a model folder, its training checkpoints left out
+    (``copytree`` keeps modification times, so a faithful copy compares equal)."""
+    return {
+        str(f.relative_to(folder)): (f.stat().st_size, f.stat().st_mtime_ns)
+        for f in folder.rglob("*")
+        if f.is_file() and "checkpoint" not in f.relative_to(folder).parts
+    }
+
+
 class EncodedRetriever(Retriever):
     """What ``dense`` and ``binary`` share: the copied encoder, encoding ops, the store's life cycle.
     Params: ``encoder`` (the model directory it was created from, kept for the record)."""
+
+    build_chunk = 4 * BATCH  # encoding is slow (MiniLM: ~50 passages/s), so builds step often
 
     @classmethod
     def create(cls, path: Path, tokenizer=None, **params) -> Retriever:
@@ -52,6 +64,15 @@ class EncodedRetriever(Retriever):
         )
         tokenizer = TokenizerConfig.from_dict(meta["tokenizer"])
         return super().create(path, tokenizer, **{**params, "encoder": str(source.resolve())})
+
+    @classmethod
+    def matches(cls, path: Path, params: dict) -> bool:
+        """As the base, and the copied encoder is still the one in ``params["encoder"]`` (same
+        files, sizes and modification times: a model retrained in place starts the build over)."""
+        source = Path(params.get("encoder") or "")
+        if not source.is_dir() or not super().matches(path, {**params, "encoder": str(source.resolve())}):
+            return False
+        return _files(source) == _files(Path(path) / "encoder")
 
     @classmethod
     def _check_encoder(cls, config: dict) -> None:
