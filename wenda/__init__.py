@@ -11,6 +11,8 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _LAZY = {
+    "open": "wenda.api",
+    "Wenda": "wenda.api",
     "Collection": "wenda.collection",
     "load_ranker": "wenda.rank.reranker",
     "Reranker": "wenda.rank.reranker",

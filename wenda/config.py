@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     )
     hybrid_weight: float = Field(0.5, ge=0, le=1, description="hybrid search: the learned retriever's weight")
     hybrid_depth: int = Field(100, ge=1, description="hybrid search: passages taken from each retriever")
+    ask_passages: int = Field(10, ge=1, le=200, description="ask: passages the reader reads")
+    ask_min_confidence: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="ask: abstain below this answer probability (the reader's own threshold always applies)",
+    )
+    reader: Path | None = Field(
+        None, description="ask: a trained reader directory (default: the packaged one)"
+    )
 
     @model_validator(mode="after")
     def _overlap_below_words(self) -> Settings:

@@ -1,12 +1,18 @@
-"""The pipeline that wires the stages together: retrieve -> re-rank (-> read, in a later issue).
+"""The pipeline that wires the stages together: retrieve -> re-rank -> read -> aggregate.
 
-Only this module, ``serve/`` and ``cli/`` combine stages (STYLE §1).
+Only this module, ``api``, ``serve/`` and ``cli/`` combine stages (STYLE §1).
 """
 
 from __future__ import annotations
 
-from wenda.collection import Collection
-from wenda.types import Hit
+import time
+from collections.abc import Sequence
+
+from wenda.collection import HYBRID, LEARNED, Collection
+from wenda.eval.squad import normalize_answer
+from wenda.types import AnswerHit, AskResult, Hit
+
+SPANS = 20  # candidate spans taken from the reader before aggregation
 
 
 def search(
@@ -17,10 +23,84 @@ def search(
     reranker=None,
     depth: int = 50,
 ) -> list[Hit]:
-    """The ``k`` best passages for ``query``: retrieved lexically, then, with a ``reranker`` (a
+    """The ``k`` best passages for ``query``: retrieved, then, with a ``reranker`` (a
     :class:`wenda.rank.reranker.Reranker`), the top ``max(depth, k)`` re-scored and re-ordered by it.
     """
     if reranker is None:
         return collection.search(query, k=k, retriever=retriever)
     hits = collection.search(query, k=max(depth, k), retriever=retriever)
     return reranker.rerank(query, hits)[:k]
+
+
+def default_retriever(collection: Collection) -> str | None:
+    """``hybrid`` when the index has a learned retriever (dense or binary), else the index's first."""
+    return HYBRID if any(name in LEARNED for name in collection.meta["retrievers"]) else None
+
+
+def aggregate(spans: Sequence, hits: Sequence[Hit]) -> list[AnswerHit]:
+    """Evidence aggregation (R^3, Wang et al. 2018, "strength"): reader spans (``wenda.read.answer.
+    Answer``, indexing ``hits``) that normalise to the same answer (SQuAD's rules: "the Seine" is
+    "Seine") pool their probabilities, each answer keeping its most probable occurrence as evidence;
+    then an answer whose evidence overlaps a more probable answer's is left out ("Seine flows" is
+    the same finding as "Seine", not another answer). Best first (ties: the better-ranked passage)."""
+    groups: dict[str, list] = {}
+    for span in spans:
+        groups.setdefault(normalize_answer(span.text) or span.text, []).append(span)
+    answers = []
+    for group in groups.values():
+        best = max(group, key=lambda s: s.prob)
+        support = len({s.passage for s in group})
+        hit = hits[best.passage]
+        answers.append(AnswerHit(best.text, sum(s.prob for s in group), hit, best.start, best.end, support))
+    return _distinct(sorted(answers, key=lambda a: (-a.prob, a.hit.rank)))
+
+
+def _distinct(answers: list[AnswerHit]) -> list[AnswerHit]:
+    """``answers`` (best first) without those whose evidence overlaps a better one's."""
+    kept: list[AnswerHit] = []
+    for a in answers:
+        if not any(
+            k.hit.passage_id == a.hit.passage_id and k.start < a.end and a.start < k.end for k in kept
+        ):
+            kept.append(a)
+    return kept
+
+
+def ask(
+    collection: Collection,
+    question: str,
+    reader,
+    passages: int = 10,
+    retriever: str | None = None,
+    reranker=None,
+    depth: int = 50,
+    top: int = 3,
+    min_confidence: float = 0.0,
+) -> AskResult:
+    """Answer ``question`` from the index: retrieve (``retriever``, default
+    :func:`default_retriever`), optionally re-rank, read the best ``passages`` with ``reader`` (a
+    :class:`~wenda.read.answer.ReaderService`), aggregate (:func:`aggregate`) and keep the ``top``
+    answers. The result is ``abstained`` when nothing was found, when P(no answer) is above the
+    reader's calibrated threshold, or when the best answer's probability is below
+    ``min_confidence``; its answers are then the tentative ones."""
+    timings, clock = {}, time.perf_counter()
+    name = retriever or default_retriever(collection)
+    hits = collection.search(question, k=max(depth, passages) if reranker else passages, retriever=name)
+    timings["retrieve"] = _lap(clock)
+    if reranker is not None:
+        clock = time.perf_counter()
+        hits = reranker.rerank(question, hits)[:passages]
+        timings["rerank"] = _lap(clock)
+    clock = time.perf_counter()
+    spans = reader.read(question, [h.text for h in hits], top_k=SPANS) if hits else []
+    timings["read"] = _lap(clock)
+    answers = aggregate(spans, hits)[:top]
+    no_answer = spans[0].no_answer if spans else 1.0
+    abstained = (
+        not answers or no_answer > reader.calibration.no_answer_threshold or answers[0].prob < min_confidence
+    )
+    return AskResult(question, tuple(answers), tuple(hits), no_answer, abstained, timings)
+
+
+def _lap(start: float) -> float:
+    return round(1000 * (time.perf_counter() - start), 3)

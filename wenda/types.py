@@ -76,3 +76,59 @@ class RankQuery:
     def has_positive(self) -> bool:
         """Whether some candidate is relevant."""
         return any(c.label > 0 for c in self.candidates)
+
+
+@dataclass(frozen=True)
+class AnswerHit:
+    """An extracted answer with its evidence: ``hit.text[start:end] == text``, and in the document
+    the answer spans ``hit.start + start .. hit.start + end``.
+
+    Attributes:
+        prob: the reader's probability of this answer string, summed over every passage where it
+            was found (one softmax covers all the passages read, so the sum is at most 1).
+        support: how many of the passages read gave this answer string.
+    """
+
+    text: str
+    prob: float
+    hit: Hit
+    start: int
+    end: int
+    support: int = 1
+
+    @property
+    def doc_start(self) -> int:
+        return self.hit.start + self.start
+
+    @property
+    def doc_end(self) -> int:
+        return self.hit.start + self.end
+
+    def as_dict(self) -> dict:
+        """A JSON-ready dict, offsets in the passage and in the document."""
+        fields = {k: v for k, v in self.__dict__.items() if k != "hit"}
+        return {**fields, "doc_start": self.doc_start, "doc_end": self.doc_end, "passage": self.hit.as_dict()}
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """What ``ask`` returns: the best answers (best first; empty when the reader abstains), the
+    passages that were read, P(no answer), and each stage's time in milliseconds."""
+
+    question: str
+    answers: tuple[AnswerHit, ...]
+    passages: tuple[Hit, ...]
+    no_answer: float
+    abstained: bool
+    timings_ms: dict = field(default_factory=dict, compare=False)
+
+    def as_dict(self) -> dict:
+        """A JSON-ready dict of the result."""
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "no_answer": self.no_answer,
+            "answers": [a.as_dict() for a in self.answers],
+            "passages": [h.as_dict() for h in self.passages],
+            "timings_ms": dict(self.timings_ms),
+        }

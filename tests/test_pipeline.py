@@ -1,0 +1,108 @@
+"""The ask pipeline: evidence aggregation, abstention, provenance (a stand-in reader, no torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from wenda import pipeline
+from wenda.collection import Collection
+from wenda.types import Hit
+
+
+@dataclass(frozen=True)
+class Span:  # the fields of wenda.read.answer.Answer that the pipeline reads
+    text: str
+    passage: int
+    start: int
+    end: int
+    prob: float
+    no_answer: float = 0.01
+
+
+def _hit(pid: int, rank: int) -> Hit:
+    return Hit(
+        pid,
+        1.0,
+        rank,
+        "The Seine flows through Paris, as the Seine always has.",
+        1,
+        "s",
+        "t",
+        100,
+        155,
+        "bm25",
+    )
+
+
+def test_aggregate_pools_one_answer_and_drops_overlapping_findings():
+    hits = [_hit(7, 1), _hit(8, 2)]
+    spans = [
+        Span("Seine", 0, 4, 9, 0.30),
+        Span("Seine flows", 0, 4, 15, 0.25),  # overlaps the better "Seine" in passage 0
+        Span("the Seine", 1, 34, 43, 0.20),  # normalises to "seine": pooled
+        Span("Paris", 0, 24, 29, 0.10),
+        Span("Seine", 1, 38, 43, 0.05),
+    ]
+    answers = pipeline.aggregate(spans, hits)
+    assert [(a.text, round(a.prob, 2), a.support) for a in answers] == [("Seine", 0.55, 2), ("Paris", 0.1, 1)]
+    best = answers[0]
+    assert best.hit.passage_id == 7 and best.hit.text[best.start : best.end] == "Seine"
+    assert (best.doc_start, best.doc_end) == (104, 109)
+    assert best.as_dict()["passage"]["passage_id"] == 7
+
+
+class Reader:
+    """Answers with the first occurrence of ``answer`` in the passages, at probability ``prob``."""
+
+    def __init__(self, answer: str, prob: float, no_answer: float, threshold: float = 0.5) -> None:
+        self.answer, self.prob, self.no_answer = answer, prob, no_answer
+        self.calibration = SimpleNamespace(temperature=1.0, no_answer_threshold=threshold)
+        self.calls: list[list[str]] = []
+
+    def read(self, question, passages, top_k=1):
+        self.calls.append(list(passages))
+        for i, p in enumerate(passages):
+            if (at := p.find(self.answer)) >= 0:
+                return [Span(self.answer, i, at, at + len(self.answer), self.prob, self.no_answer)]
+        return []
+
+
+@pytest.fixture
+def collection(tmp_path, docs_dir):
+    with Collection.open_or_create(tmp_path / "idx", ["bm25"]) as col:
+        col.add([docs_dir])
+        yield col
+
+
+def test_ask_answers_with_provenance_and_times_each_stage(collection):
+    reader = Reader("Vienna", 0.8, 0.01)
+    result = pipeline.ask(collection, "Which city does the Danube flow through?", reader, passages=2)
+    assert not result.abstained and [a.text for a in result.answers] == ["Vienna"]
+    a = result.answers[0]
+    assert a.hit.source.endswith("rivers.txt") and a.hit.text[a.start : a.end] == "Vienna"
+    assert len(reader.calls[0]) == len(result.passages) <= 2
+    assert set(result.timings_ms) == {"retrieve", "read"} and all(t >= 0 for t in result.timings_ms.values())
+
+
+@pytest.mark.parametrize(
+    ("reader", "question", "min_confidence"),
+    [
+        (Reader("Vienna", 0.8, 0.9), "Which city does the Danube flow through?", 0.0),  # P(none) > threshold
+        (Reader("Vienna", 0.2, 0.01), "Which city does the Danube flow through?", 0.5),  # not confident
+        (Reader("Vienna", 0.8, 0.01), "zebra quantum", 0.0),  # nothing retrieved
+        (Reader("Lisbon", 0.8, 0.01), "Which city does the Danube flow through?", 0.0),  # nothing read
+    ],
+)
+def test_ask_abstains(collection, reader, question, min_confidence):
+    result = pipeline.ask(collection, question, reader, min_confidence=min_confidence)
+    assert result.abstained
+    assert result.as_dict()["abstained"] is True
+
+
+def test_hybrid_is_the_default_only_with_a_learned_retriever(collection):
+    assert pipeline.default_retriever(collection) is None
+    collection.meta["retrievers"].append("dense")
+    assert pipeline.default_retriever(collection) == "hybrid"
