@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     reader: Path | None = Field(
         None, description="ask: a trained reader directory (default: the packaged one)"
     )
+    api_key: SecretStr | None = Field(
+        None, description="serve: the key write routes require (none: writes refused)"
+    )
+    api_key_reads: bool = Field(False, description="serve: read routes require the key too")
+    max_request_kb: int = Field(1024, ge=1, description="serve: larger request bodies are refused (413)")
+    request_timeout_s: float = Field(30.0, gt=0, description="serve: slower requests get 504")
 
     @model_validator(mode="after")
     def _overlap_below_words(self) -> Settings:

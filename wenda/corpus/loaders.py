@@ -395,3 +395,5 @@ _LOADERS: dict[str, Callable[[Path, bytes], Loaded]] = {
     ".jsonl": _load_jsonl,
     ".json": _load_json,
 }
+
+SUFFIXES = tuple(_LOADERS)  # the file types wenda reads

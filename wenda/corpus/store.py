@@ -66,7 +66,8 @@ class Store:
                 f"{path}: no document store here; create one with `wenda index PATH --index DIR`"
             )
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            # Threads may share the connection when the caller serialises them (wenda.serve does).
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
@@ -211,6 +212,21 @@ class Store:
             return None
         keys = ("id", "file", "source", "title", "text", "meta")
         return {**dict(zip(keys, row, strict=True)), "meta": json.loads(row[5])}
+
+    def list_documents(self, offset: int = 0, limit: int = 100) -> list[dict]:
+        """Stored documents in id order: id, file, source, title, characters and passages."""
+        rows = self.conn.execute(
+            "SELECT d.id, d.file, d.source, d.title, length(d.text), "
+            "(SELECT count(*) FROM passages p WHERE p.doc_id = d.id) "
+            "FROM documents d ORDER BY d.id LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        keys = ("id", "file", "source", "title", "chars", "passages")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def count_documents(self, file: str) -> int:
+        """Documents stored from ``file``."""
+        return self.conn.execute("SELECT count(*) FROM documents WHERE file = ?", (file,)).fetchone()[0]
 
     def count_passages(self, upto: int) -> int:
         """Live passages with an id up to ``upto``."""

@@ -1,0 +1,32 @@
+"""``wenda serve --index DIR``: the HTTP API (``wenda.serve.app``) with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from wenda.cli.app import app
+from wenda.cli.common import IndexOpt, require_ml
+from wenda.errors import WendaError
+
+
+@app.command("serve")
+def serve_cmd(
+    index: Path = IndexOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (loopback by default)"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    reader: Path = typer.Option(None, "--reader", help="a trained reader directory (default: the packaged reader)"),
+    rerank: Path = typer.Option(None, "--rerank", help="a trained ranker directory: re-rank retrieved passages"),
+) -> None:  # fmt: skip
+    """Serve the HTTP API (/v1/ask, /v1/search, /v1/documents, /v1/health; OpenAPI at /docs)."""
+    require_ml()
+    try:
+        import uvicorn
+
+        from wenda.serve.app import create_app
+    except ImportError as exc:
+        raise WendaError(f"serving needs {exc.name}: pip install 'wenda[serve]'") from None
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    uvicorn.run(create_app(index, reader, rerank), host=host, port=port, access_log=False)
