@@ -125,7 +125,7 @@ def _routes(app: FastAPI) -> None:
 
     async def search(r: s.SearchRequest, service: Service) -> s.SearchResponse:
         hits = await service.run(service.qa.search, r.query, r.k, r.retriever)
-        return s.SearchResponse(query=r.query, hits=[s.HitOut.of(h) for h in hits])
+        return s.SearchResponse(query=r.query, hits=hits)
 
     @app.post("/v1/search", response_model=s.SearchResponse)
     async def search_post(r: s.SearchRequest, service: Service = Depends(_reads)) -> s.SearchResponse:

@@ -25,25 +25,6 @@ class AskRequest(BaseModel):
     top: int = Field(3, ge=1, le=20, description="answers returned")
 
 
-class HitOut(BaseModel):
-    """A passage with its provenance: ``text`` is ``document[start:end]``."""
-
-    passage_id: int
-    score: float
-    rank: int
-    text: str
-    doc_id: int
-    source: str
-    title: str
-    start: int
-    end: int
-    retriever: str
-
-    @classmethod
-    def of(cls, hit: Hit) -> HitOut:
-        return cls(**hit.as_dict())
-
-
 class AnswerOut(BaseModel):
     """An answer: ``passage.text[start:end] == text``; in the document, ``doc_start..doc_end``."""
 
@@ -54,16 +35,16 @@ class AnswerOut(BaseModel):
     end: int
     doc_start: int
     doc_end: int
-    passage: HitOut
+    passage: Hit = Field(description="the passage with its provenance: text is document[start:end]")
 
     @classmethod
     def of(cls, a: AnswerHit) -> AnswerOut:
-        return cls(**{**a.as_dict(), "passage": HitOut.of(a.hit)})
+        return cls(**{**a.as_dict(), "passage": a.hit})
 
 
 class SearchResponse(BaseModel):
     query: str
-    hits: list[HitOut]
+    hits: list[Hit]
 
 
 class AskResponse(BaseModel):
@@ -71,14 +52,14 @@ class AskResponse(BaseModel):
     abstained: bool = Field(description="the documents do not seem to hold an answer; answers are tentative")
     no_answer: float
     answers: list[AnswerOut]
-    passages: list[HitOut]
+    passages: list[Hit]
     timings_ms: dict[str, float]
 
     @classmethod
     def of(cls, r: AskResult) -> AskResponse:
         return cls(
             question=r.question, abstained=r.abstained, no_answer=r.no_answer,
-            answers=[AnswerOut.of(a) for a in r.answers], passages=[HitOut.of(h) for h in r.passages],
+            answers=[AnswerOut.of(a) for a in r.answers], passages=list(r.passages),
             timings_ms=dict(r.timings_ms),
         )  # fmt: skip
 
