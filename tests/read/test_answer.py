@@ -65,3 +65,18 @@ def test_read_many_answers_each_question_as_read_does(tmp_path):
         ]
         assert [a.prob for a in answers] == pytest.approx([a.prob for a in alone], abs=1e-5)
     assert many[2] == ([], None)
+
+
+def test_evidence_is_the_span_distributions_marginals(tmp_path):
+    torch.manual_seed(0)
+    cls = registry.get("read", "drqa")
+    vocab = Vocab.build([["zürich", "liegt", "am", "see"]], oov_buckets=8)
+    save_model(cls(cls.Config(no_answer=True), vocab), "read", wenda.read.TOKENIZER, tmp_path / "r")
+    reader = wenda.load_reader(tmp_path / "r")
+    passage = "Zürich liegt am Zürichsee, in der Schweiz."
+    evidence = reader.evidence("Wo liegt Zürich?", passage)
+    assert [(b, e) for b, e, _, _ in evidence] == [(b, e) for _, b, e in reader.tokenizer.spans(passage)]
+    p_none = reader.read("Wo liegt Zürich?", [passage])[0].no_answer
+    for column in (2, 3):  # starts, ends: with "no answer", one distribution
+        assert sum(x[column] for x in evidence) + p_none == pytest.approx(1.0, abs=1e-4)
+    assert reader.evidence("q", "") == []

@@ -15,7 +15,7 @@ import torch
 
 from wenda.read.base import Reader
 from wenda.read.calibrate import Calibration
-from wenda.read.decode import char_span, decode
+from wenda.read.decode import char_span, decode, span_scores
 from wenda.text import Tokenizer, TokenizerConfig
 
 Window = tuple[int, list[str], list[tuple[int, int]]]  # passage index, tokens, char offsets
@@ -118,6 +118,34 @@ class ReaderService:
             begin, stop = char_span(offsets, s.start, s.end)
             answers.append(Answer(passages[passage][begin:stop], passage, begin, stop, s.prob, p_none))
         return answers
+
+    def evidence(self, question: str, passage: str) -> list[tuple[int, int, float, float]]:
+        """Why the reader answers as it does: for each token of ``passage``, ``(char start, char
+        end, P(answer starts here), P(answer ends here))``, the marginals of the calibrated span
+        distribution (:func:`~wenda.read.decode.span_scores` under one softmax with "no answer"); a
+        token read in two overlapping windows keeps its larger values."""
+        chunks = self.windows([passage])
+        if not chunks:
+            return []
+        with torch.inference_mode():
+            start, end, mask, none = self.model.span_logits(
+                self.tokenizer.tokens(question), [c[1] for c in chunks]
+            )
+            t = self.calibration.temperature
+            scores = span_scores(start.float() / t, end.float() / t, mask, self.max_answer_len)  # [P, L, L]
+            flat = (
+                scores.reshape(-1)
+                if none is None
+                else torch.cat([scores.reshape(-1), (none.float() / t)[None]])
+            )
+            probs = (scores - torch.logsumexp(flat, 0)).exp()  # [P, L, L]
+            p_start, p_end = probs.sum(2), probs.sum(1)  # [P, L]
+        best: dict[tuple[int, int], tuple[float, float]] = {}
+        for w, (_, _, offsets) in enumerate(chunks):
+            for i, span in enumerate(offsets):
+                old = best.get(span, (0.0, 0.0))
+                best[span] = (max(old[0], float(p_start[w, i])), max(old[1], float(p_end[w, i])))
+        return [(b, e, ps, pe) for (b, e), (ps, pe) in sorted(best.items())]
 
     def answer(self, question: str, passages: Sequence[str]) -> Answer | None:
         """The best answer, or None when there is none or P(no answer) is above the calibrated
