@@ -1,6 +1,6 @@
 """The HTTP API: ``create_app(index)`` is a FastAPI application over one index directory.
 
-Routes (all JSON, versioned under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pages
+The web page is ``/`` (``wenda.serve.web``). API routes (all JSON, versioned under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pages
 at ``/docs``): ``GET /v1/health``; ``GET|POST /v1/search``; ``GET|POST /v1/ask``; ``GET
 /v1/documents`` (list), ``POST /v1/documents`` (add or replace, as files in the index's
 ``uploads/``: ``wenda.corpus.uploads``), ``DELETE /v1/documents/{id}``. Write routes need the
@@ -34,6 +34,7 @@ from wenda.corpus.uploads import FOLDER, save_upload
 from wenda.errors import WendaError
 from wenda.serve import schemas as s
 from wenda.serve.middleware import AccessLog, BodyLimit
+from wenda.serve.web import add_web
 
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False)
@@ -104,6 +105,7 @@ def create_app(
     app.state.service = service
     app.add_exception_handler(WendaError, _bad_request)
     _routes(app)
+    add_web(app, _reads)
     app.add_middleware(BodyLimit, max_bytes=1024 * cfg.max_request_kb)
     app.add_middleware(AccessLog)
     return app
