@@ -8,6 +8,7 @@ install:
 	$(PIP) -e .
 
 install-test:
+	bash .ci/system-packages.sh
 	$(PIP) -e '.[test,ml]'
 
 demo: install
