@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     reader: Path | None = Field(
         None, description="ask: a trained reader directory (default: the packaged one)"
     )
+    speech_backend: str = Field(
+        "espeak-ng", pattern="^(espeak-ng|festival)$", description="spoken answers: espeak-ng or festival"
+    )
     api_key: SecretStr | None = Field(
         None, description="serve: the key write routes require (none: writes refused)"
     )

@@ -65,6 +65,8 @@ def ask_cmd(
     passages: int = typer.Option(None, "--passages", "-p", min=1, max=200, help="passages read (default: setting ask_passages, 10)"),
     top: int = typer.Option(3, "--top", min=1, max=50, help="answers shown"),
     as_json: bool = JsonOpt,
+    speak: bool = typer.Option(False, "--speak", help="say the answer aloud (eSpeak NG; setting speech_backend)"),
+    audio_out: Path = typer.Option(None, "--out", help="with --speak: write the spoken answer to this WAV file instead of playing it"),
 ) -> None:  # fmt: skip
     """Answer a question from the indexed documents, with the evidence."""
     require_ml()
@@ -79,6 +81,20 @@ def ask_cmd(
                 typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
             else:
                 out.print(answer_text(result))
+            if speak:
+                _speak(result, audio_out, qa.settings.speech_backend)
+
+
+def _speak(result: AskResult, out: Path | None, backend: str) -> None:
+    """Say the result aloud, or write the WAV to ``out`` (atomically)."""
+    from wenda.fileio import atomic_write_bytes
+    from wenda.speak import play, spoken_text, synthesize
+
+    wav = synthesize(spoken_text(result), backend)
+    if out is None:
+        play(wav)
+    else:
+        atomic_write_bytes(out, wav)
 
 
 def _prompted():

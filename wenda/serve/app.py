@@ -1,16 +1,19 @@
 """The HTTP API: ``create_app(index)`` is a FastAPI application over one index directory.
 
-The web page is ``/`` (``wenda.serve.web``). API routes (all JSON, versioned under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pages
-at ``/docs``): ``GET /v1/health``; ``GET|POST /v1/search``; ``GET|POST /v1/ask``; ``GET
-/v1/documents`` (list), ``POST /v1/documents`` (add or replace, as files in the index's
-``uploads/``: ``wenda.corpus.uploads``), ``DELETE /v1/documents/{id}``. Write routes need the
-``api_key`` setting (``WENDA_API_KEY``) sent as ``X-API-Key`` or ``Authorization: Bearer``; with no
-key configured they are refused; ``api_key_reads`` puts read routes behind the key too.
+The web page is ``/`` (``wenda.serve.web``). API routes (JSON, versioned under ``/v1``; the
+OpenAPI document at ``/openapi.json``, its pages at ``/docs``): ``GET /v1/health``; ``GET|POST
+/v1/search``; ``GET|POST /v1/ask`` (with ``audio``: the answer spoken, ``audio/wav``, by
+``wenda.speak``); ``GET /v1/documents`` (list), ``POST /v1/documents`` (add or replace, as files in
+the index's ``uploads/``: ``wenda.corpus.uploads``), ``DELETE /v1/documents/{id}``. Write routes
+need the ``api_key`` setting (``WENDA_API_KEY``) sent as ``X-API-Key`` or ``Authorization:
+Bearer``; with no key configured they are refused; ``api_key_reads`` puts read routes behind the
+key too.
 
 The models load once, at start-up. Requests run in worker threads one at a time (a lock: the
 SQLite store, the retrievers' searchers and the models are shared), each within
 ``request_timeout_s`` (504 after it; the work itself still completes in its thread). Bodies over
-``max_request_kb`` get 413; wenda's own errors (bad query, unknown retriever, bad document) get 400.
+``max_request_kb`` get 413; wenda's own errors (bad query, unknown retriever, bad document, no
+speech synthesizer) get 400.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from wenda import __version__
@@ -35,6 +38,7 @@ from wenda.errors import WendaError
 from wenda.serve import schemas as s
 from wenda.serve.middleware import AccessLog, BodyLimit
 from wenda.serve.web import add_web
+from wenda.speak import spoken_text, synthesize
 
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False)
@@ -140,20 +144,29 @@ def _routes(app: FastAPI) -> None:
     ) -> s.SearchResponse:  # fmt: skip
         return await search(s.SearchRequest(query=q, k=k, retriever=retriever), service)
 
-    async def ask(r: s.AskRequest, service: Service) -> s.AskResponse:
+    async def ask(r: s.AskRequest, service: Service):
         result = await service.run(service.qa.ask, r.question, r.passages, r.retriever, r.top)
+        if r.audio:  # the answer spoken (wenda.speak), as a WAV file
+            wav = await service.run(synthesize, spoken_text(result), service.cfg.speech_backend)
+            return Response(wav, media_type="audio/wav")
         return s.AskResponse.of(result)
 
-    @app.post("/v1/ask", response_model=s.AskResponse)
-    async def ask_post(r: s.AskRequest, service: Service = Depends(_reads)) -> s.AskResponse:
+    spoken = {
+        200: {"content": {"audio/wav": {}}, "description": "the answer, or with audio the answer spoken"}
+    }
+
+    @app.post("/v1/ask", response_model=s.AskResponse, responses=spoken)
+    async def ask_post(r: s.AskRequest, service: Service = Depends(_reads)):
         return await ask(r, service)
 
-    @app.get("/v1/ask", response_model=s.AskResponse)
+    @app.get("/v1/ask", response_model=s.AskResponse, responses=spoken)
     async def ask_get(
         q: str = Query(min_length=1, max_length=2000), passages: int | None = Query(None, ge=1, le=100),
-        retriever: str | None = None, top: int = Query(3, ge=1, le=20), service: Service = Depends(_reads),
-    ) -> s.AskResponse:  # fmt: skip
-        return await ask(s.AskRequest(question=q, passages=passages, retriever=retriever, top=top), service)
+        retriever: str | None = None, top: int = Query(3, ge=1, le=20), audio: bool = False,
+        service: Service = Depends(_reads),
+    ):  # fmt: skip
+        r = s.AskRequest(question=q, passages=passages, retriever=retriever, top=top, audio=audio)
+        return await ask(r, service)
 
     @app.get("/v1/documents", response_model=s.DocumentsOut)
     async def documents(

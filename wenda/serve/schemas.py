@@ -23,6 +23,7 @@ class AskRequest(BaseModel):
     )
     retriever: str | None = Field(None, description="default: hybrid when the index has a learned retriever")
     top: int = Field(3, ge=1, le=20, description="answers returned")
+    audio: bool = Field(False, description="reply with the best answer spoken, as audio/wav")
 
 
 class AnswerOut(BaseModel):
