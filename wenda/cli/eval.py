@@ -17,11 +17,15 @@ from wenda.config import settings
 eval_app = typer.Typer(help="Evaluate on standard benchmarks.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
+
 @eval_app.command("retrieval")
 def retrieval_cmd(
     dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open or nq-open"),
     retriever: list[str] = typer.Option(
-        None, "--retriever", "-r", help="default: bm25 and tfidf (plus dense/binary and hybrid with --encoder)"
+        None,
+        "--retriever",
+        "-r",
+        help="default: bm25 and tfidf (plus dense/binary and hybrid with --encoder)",
     ),
     encoder: Path = typer.Option(None, "--encoder", help="a trained encoder: also build and judge its index"),
     index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),
@@ -37,7 +41,9 @@ def retrieval_cmd(
     asked = list(retriever or ["bm25", "tfidf"])
     stored = [r for r in asked if r != "hybrid"]
     stored, params = learned_retrievers(stored, encoder, None, "flat")
-    names = list(dict.fromkeys([*asked, *stored])) if retriever else [*stored, *(["hybrid"] if encoder else [])]
+    names = (
+        list(dict.fromkeys([*asked, *stored])) if retriever else [*stored, *(["hybrid"] if encoder else [])]
+    )
     index = index or settings().cache_dir / dataset
     col, questions = open_benchmark(dataset, index, retrievers=stored, params=params)
     questions = questions[:limit] if limit else questions
@@ -153,3 +159,58 @@ def reader_cmd(
         f"{reader.name} on {dataset}: {result['questions']} questions, EM {em:.2f}, F1 {f1:.2f}, "
         f"ECE {result['ece']:.3f} (T = {result['temperature']:.2f}; uncalibrated {result['ece_uncalibrated']:.3f})"
     )
+
+
+@eval_app.command("qa")
+def qa_cmd(
+    dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open, nq-open, curated-trec or webquestions"),
+    retriever: list[str] = typer.Option(None, "--retriever", "-r", help="configurations to compare (default: bm25, plus hybrid with --encoder)"),
+    encoder: Path = typer.Option(None, "--encoder", help="a trained encoder: also build its index (for dense, binary, hybrid)"),
+    reader: Path = typer.Option(None, "--reader", help="a trained reader directory (default: the packaged reader)"),
+    rerank: Path = typer.Option(None, "--rerank", help="a trained ranker: re-rank retrieved passages"),
+    passages: int = typer.Option(None, "--passages", "-p", min=1, max=200, help="passages read (default: setting ask_passages)"),
+    index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),
+    limit: int = typer.Option(0, "--limit", min=0, help="evaluate only the first N questions (0: all)"),
+    as_json: bool = JsonOpt,
+) -> None:  # fmt: skip
+    """End-to-end QA: exact match of the top answer over the whole corpus, and per-stage latency."""
+    require_ml()
+    from wenda.api import Wenda
+    from wenda.cli.index import learned_retrievers
+    from wenda.eval.qa import REGEX_ANSWERS, evaluate_qa
+    from wenda.eval.retrieval import BENCHMARKS, open_benchmark
+
+    if dataset not in BENCHMARKS:
+        raise typer.BadParameter(f"unknown dataset {dataset!r}; choose from {', '.join(BENCHMARKS)}")
+    asked = list(retriever or ["bm25"])
+    stored, params = learned_retrievers(
+        ["bm25", *(r for r in asked if r not in ("bm25", "hybrid"))], encoder, None, "flat"
+    )
+    names = list(dict.fromkeys(asked + (["hybrid"] if encoder and not retriever else [])))
+    index = index or settings().cache_dir / dataset
+    col, questions = open_benchmark(dataset, index, retrievers=stored, params=params)
+    col.close()
+    questions = questions[:limit] if limit else questions
+    results = {}
+    with Wenda(index, reader, rerank) as qa, Progress(console=err, transient=True) as bar:
+        for name in names:
+            task = bar.add_task(f"{dataset} {name}", total=len(questions))
+            results[name] = evaluate_qa(
+                qa,
+                questions,
+                name,
+                passages,
+                dataset in REGEX_ANSWERS,
+                lambda i, t=task: bar.update(t, completed=i),
+            )
+    if as_json:
+        typer.echo(json.dumps({"dataset": dataset, "reranked": bool(rerank), "results": results}))
+        return
+    table = Table(title=f"{dataset}: {len(questions)} questions, top answer over the corpus")
+    for col_name in ("retriever", "EM", "EM (abstaining)", "abstained %", "total ms p50", "total ms p95"):
+        table.add_column(col_name, justify="right")
+    for name, r in results.items():
+        total = r["latency_ms"]["total"]
+        table.add_row(name, f"{r['exact_match']:.1f}", f"{r['exact_match_abstaining']:.1f}", f"{r['abstained']:.1f}",
+                      f"{total['p50']:.0f}", f"{total['p95']:.0f}")  # fmt: skip
+    Console().print(table)

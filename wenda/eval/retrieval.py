@@ -35,11 +35,25 @@ def write_jsonl_corpus(docs, path: Path) -> Path:
 
 def _builders() -> dict[str, Callable]:
     from wenda.data.nq_open import build_nq_open
+    from wenda.data.open_qa import build_curated_trec, build_webquestions
 
-    return {"squad-open": build_squad_open, "nq-open": build_nq_open}
+    return {
+        "squad-open": build_squad_open,
+        "nq-open": build_nq_open,
+        "curated-trec": build_curated_trec,
+        "webquestions": build_webquestions,
+    }
 
 
-BENCHMARKS = ("squad-open", "nq-open")
+BENCHMARKS = ("squad-open", "nq-open", "curated-trec", "webquestions")
+# The document set each benchmark searches (its corpus file's name): the last three share the
+# Wikipedia summaries, so one index serves them all.
+CORPUS = {
+    "squad-open": "squad-open",
+    "nq-open": "nq-open",
+    "curated-trec": "nq-open",
+    "webquestions": "nq-open",
+}
 
 
 def open_benchmark(
@@ -54,7 +68,7 @@ def open_benchmark(
     if dataset not in BENCHMARKS:
         raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(BENCHMARKS)}")
     docs, questions = _builders()[dataset](data_dir)
-    corpus = Path(index) / "corpus" / f"{dataset}.jsonl"
+    corpus = Path(index) / "corpus" / f"{CORPUS[dataset]}.jsonl"
     if not corpus.exists():
         write_jsonl_corpus(docs, corpus)
     col = Collection.open_or_create(index, retrievers, params=params)
