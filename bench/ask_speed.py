@@ -34,15 +34,9 @@ import urllib.parse
 from pathlib import Path
 
 import numpy as np
+from cpu import OthersMeter, busy_s
 
 WORK = Path("bench/results/ask")
-
-
-def _busy_s() -> float:
-    """CPU seconds all cores have been busy since boot (/proc/stat)."""
-    with open("/proc/stat") as f:
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentiles(ms: list[float]) -> dict[str, float]:
@@ -82,17 +76,15 @@ def latency(args) -> dict:
     with Wenda(args.work / "index") as qa:
         for q in questions[:5]:
             qa.ask(q)  # warm-up: the reader loads, caches fill
-        busy0, own0, t0 = _busy_s(), time.process_time(), time.perf_counter()
-        for q in questions[5 : 5 + args.questions]:
-            start = time.perf_counter()
-            result = qa.ask(q)
-            times.setdefault("total", []).append(1000 * (time.perf_counter() - start))
-            for stage, ms in result.timings_ms.items():
-                times.setdefault(stage, []).append(ms)
-        wall = time.perf_counter() - t0
-        others = max(0.0, (_busy_s() - busy0) - (time.process_time() - own0)) / wall
+        with OthersMeter() as meter:
+            for q in questions[5 : 5 + args.questions]:
+                start = time.perf_counter()
+                result = qa.ask(q)
+                times.setdefault("total", []).append(1000 * (time.perf_counter() - start))
+                for stage, ms in result.timings_ms.items():
+                    times.setdefault(stage, []).append(ms)
     out = {"passages": passages, "questions": args.questions, "threads": args.threads}
-    return _stamp({**out, "ms": {stage: _percentiles(v) for stage, v in times.items()}}, others)
+    return _stamp({**out, "ms": {stage: _percentiles(v) for stage, v in times.items()}}, meter.cores)
 
 
 def _free_port() -> int:
@@ -143,7 +135,7 @@ def load(args) -> dict:
     try:
         _client(port, questions, 0, time.perf_counter() + 5, [])  # warm-up
         logs: list[list] = [[] for _ in range(args.clients)]
-        busy0, t0 = _busy_s(), time.perf_counter()
+        busy0, t0 = busy_s(), time.perf_counter()
         stop = t0 + args.seconds
         threads = [
             threading.Thread(target=_client, args=(port, questions, 97 * c, stop, logs[c]))
@@ -154,7 +146,7 @@ def load(args) -> dict:
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
-        busy = _busy_s() - busy0
+        busy = busy_s() - busy0
     finally:
         server.terminate()
         server.wait(timeout=30)

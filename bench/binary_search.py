@@ -40,6 +40,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 import psutil
+from cpu import OthersMeter
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout, as the other bench scripts
@@ -66,24 +67,6 @@ def machine() -> dict:
         "python": platform.python_version(),
         **{lib: importlib.metadata.version(lib) for lib in ("numpy", "faiss-cpu")},
     }
-
-
-def _busy_s() -> float:
-    t = psutil.cpu_times()
-    return sum(t) - t.idle - t.iowait - getattr(t, "guest", 0) - getattr(t, "guest_nice", 0)
-
-
-class OthersMeter:
-    """Cores other processes keep busy between start and stop."""
-
-    def __enter__(self) -> OthersMeter:
-        self.t0, self.busy0, self.own0 = time.monotonic(), _busy_s(), time.process_time()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        wall = time.monotonic() - self.t0
-        others = (_busy_s() - self.busy0) - (time.process_time() - self.own0)
-        self.cores = round(max(others, 0.0) / max(wall, 1e-9), 2)
 
 
 def build(path: Path, n: int, bits: int, kind: str, seed: int, params: dict) -> tuple[BinaryCodes, float]:

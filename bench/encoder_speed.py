@@ -21,13 +21,13 @@ import importlib.metadata
 import json
 import os
 import platform
-import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
+from cpu import OthersMeter
 
 import wenda.encode
 from wenda import registry
@@ -53,26 +53,13 @@ def squad_texts() -> tuple[list[list[str]], list[list[str]]]:
     return passages, questions
 
 
-def busy_s() -> float:
-    """CPU seconds every core together has been busy since boot (/proc/stat)."""
-    with open("/proc/stat") as f:
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def own_s() -> float:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
-
-
 def measure(model, passages, queries, threads: int, batch: int) -> dict:
     """passages/s, one-query median ms, and the cores others used meanwhile."""
     torch.set_num_threads(threads)
     model.vectors(passages[:batch], "passage", batch_size=batch)  # warm-up
-    busy0, own0, t0 = busy_s(), own_s(), time.perf_counter()
-    model.vectors(passages, "passage", batch_size=batch)
-    wall = time.perf_counter() - t0
-    others = max(0.0, (busy_s() - busy0) - (own_s() - own0)) / wall
+    with OthersMeter() as meter:
+        model.vectors(passages, "passage", batch_size=batch)
+    wall, others = meter.wall, meter.cores
     times = []
     for q in queries:
         t = time.perf_counter()

@@ -34,7 +34,6 @@ import importlib.metadata
 import json
 import os
 import platform
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -43,6 +42,7 @@ import time
 from pathlib import Path
 
 import psutil
+from cpu import busy_s, children_cpu_s
 from make_corpus import cli_input, manifest_path, parse_size
 
 HERE = Path(__file__).resolve().parent
@@ -75,19 +75,6 @@ def _pss_mb(proc: psutil.Process) -> float:
     return total / 1024
 
 
-def _busy_s() -> float:
-    """CPU seconds all cores together have been busy since boot."""
-    t = psutil.cpu_times()
-    # guest time is already inside user/nice in /proc/stat
-    return sum(t) - t.idle - t.iowait - getattr(t, "guest", 0) - getattr(t, "guest_nice", 0)
-
-
-def _children_cpu_s() -> float:
-    """CPU seconds of this process' finished (waited-for) children and their own children."""
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
 def wait_quiet(max_wait: float) -> None:
     """Wait (up to ``max_wait`` s) until other processes keep under :data:`QUIET_CORES` cores busy.
 
@@ -109,7 +96,7 @@ def run_measured(cmd: list[str], timeout: float, log_path: Path) -> dict:
     meanwhile, on average (machine busy time less the command's own CPU time, over its wall time).
     """
     env = {**os.environ, **SINGLE_THREAD}
-    busy0, mine0 = _busy_s(), _children_cpu_s()
+    busy0, mine0 = busy_s(), children_cpu_s()
     t0, peak = time.perf_counter(), 0.0
     with open(log_path, "w") as err:
         proc = psutil.Popen(cmd, cwd=ROOT, env=env, stdout=err, stderr=err)
@@ -122,7 +109,7 @@ def run_measured(cmd: list[str], timeout: float, log_path: Path) -> dict:
                 return {"rc": "timeout", "wall_s": timeout, "peak_pss_mb": peak}
             time.sleep(0.5)
     wall = time.perf_counter() - t0
-    others = max(0.0, (_busy_s() - busy0) - (_children_cpu_s() - mine0)) / wall
+    others = max(0.0, (busy_s() - busy0) - (children_cpu_s() - mine0)) / wall
     return {"rc": proc.returncode, "wall_s": wall, "peak_pss_mb": peak, "other_cores": others}
 
 
