@@ -62,6 +62,9 @@ class Reader:
         self.calibration = SimpleNamespace(temperature=1.0, no_answer_threshold=threshold)
         self.calls: list[list[str]] = []
 
+    def read_many(self, questions, passages, top_k=1):
+        return [(self.read(q, p, top_k), None) for q, p in zip(questions, passages, strict=True)]
+
     def read(self, question, passages, top_k=1):
         self.calls.append(list(passages))
         for i, p in enumerate(passages):
@@ -106,3 +109,13 @@ def test_hybrid_is_the_default_only_with_a_learned_retriever(collection):
     assert pipeline.default_retriever(collection) is None
     collection.meta["retrievers"].append("dense")
     assert pipeline.default_retriever(collection) == "hybrid"
+
+
+def test_questions_asked_together_get_what_each_gets_alone(collection):
+    reader = Reader("Vienna", 0.8, 0.01)
+    questions = ["Which city does the Danube flow through?", "zebra quantum", "What is green tea?"]
+    together = pipeline.ask_many(collection, questions, reader, passages=3)
+    alone = [pipeline.ask(collection, q, reader, passages=3) for q in questions]
+    assert [(r.answers, r.passages, r.abstained) for r in together] == [
+        (r.answers, r.passages, r.abstained) for r in alone
+    ]

@@ -69,9 +69,15 @@ class Wenda:
         self, question: str, passages: int | None = None, retriever: str | None = None, top: int = 3
     ) -> AskResult:
         """Answer ``question`` from the documents (:func:`wenda.pipeline.ask`)."""
+        return self.ask_many([question], passages, retriever, top)[0]
+
+    def ask_many(
+        self, questions: list[str], passages: int | None = None, retriever: str | None = None, top: int = 3
+    ) -> list[AskResult]:
+        """:meth:`ask` for several questions, read together (:func:`wenda.pipeline.ask_many`)."""
         s = self.settings
-        return pipeline.ask(
-            self.collection, question, self.reader, passages or s.ask_passages, retriever,
+        return pipeline.ask_many(
+            self.collection, questions, self.reader, passages or s.ask_passages, retriever,
             self.reranker, top=top, min_confidence=s.ask_min_confidence,
         )  # fmt: skip
 

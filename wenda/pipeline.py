@@ -83,23 +83,54 @@ def ask(
     answers. The result is ``abstained`` when nothing was found, when P(no answer) is above the
     reader's calibrated threshold, or when the best answer's probability is below
     ``min_confidence``; its answers are then the tentative ones."""
-    timings, clock = {}, time.perf_counter()
+    return ask_many(
+        collection, [question], reader, passages, retriever, reranker, depth, top, min_confidence
+    )[0]
+
+
+def ask_many(
+    collection: Collection,
+    questions: Sequence[str],
+    reader,
+    passages: int = 10,
+    retriever: str | None = None,
+    reranker=None,
+    depth: int = 50,
+    top: int = 3,
+    min_confidence: float = 0.0,
+) -> list[AskResult]:
+    """:func:`ask` for several questions, their passages read together
+    (:meth:`~wenda.read.answer.ReaderService.read_many`: fewer, fuller forward passes, which is how
+    the HTTP API serves concurrent requests). Each result equals :func:`ask`'s for its question;
+    its ``read`` time is the shared reading's."""
     name = retriever or default_retriever(collection)
-    hits = collection.search(question, k=max(depth, passages) if reranker else passages, retriever=name)
-    timings["retrieve"] = _lap(clock)
-    if reranker is not None:
+    found, timings = [], []
+    for question in questions:
         clock = time.perf_counter()
-        hits = reranker.rerank(question, hits)[:passages]
-        timings["rerank"] = _lap(clock)
+        hits = collection.search(question, k=max(depth, passages) if reranker else passages, retriever=name)
+        times = {"retrieve": _lap(clock)}
+        if reranker is not None:
+            clock = time.perf_counter()
+            hits = reranker.rerank(question, hits)[:passages]
+            times["rerank"] = _lap(clock)
+        found.append(hits)
+        timings.append(times)
     clock = time.perf_counter()
-    spans = reader.read(question, [h.text for h in hits], top_k=SPANS) if hits else []
-    timings["read"] = _lap(clock)
-    answers = aggregate(spans, hits)[:top]
-    no_answer = spans[0].no_answer if spans else 1.0
-    abstained = (
-        not answers or no_answer > reader.calibration.no_answer_threshold or answers[0].prob < min_confidence
-    )
-    return AskResult(question, tuple(answers), tuple(hits), no_answer, abstained, timings)
+    read = reader.read_many(list(questions), [[h.text for h in hits] for hits in found], top_k=SPANS)
+    read_ms = _lap(clock)
+    results = []
+    for question, hits, times, (spans, _) in zip(questions, found, timings, read, strict=True):
+        answers = aggregate(spans, hits)[:top]
+        no_answer = spans[0].no_answer if spans else 1.0
+        abstained = (
+            not answers
+            or no_answer > reader.calibration.no_answer_threshold
+            or answers[0].prob < min_confidence
+        )
+        results.append(
+            AskResult(question, tuple(answers), tuple(hits), no_answer, abstained, {**times, "read": read_ms})
+        )
+    return results
 
 
 def _lap(start: float) -> float:

@@ -10,8 +10,8 @@ Bearer``; with no key configured they are refused; ``api_key_reads`` puts read r
 key too.
 
 The models load once, at start-up. Requests run in worker threads one at a time (a lock: the
-SQLite store, the retrievers' searchers and the models are shared), each within
-``request_timeout_s`` (504 after it; the work itself still completes in its thread). Bodies over
+SQLite store, the retrievers' searchers and the models are shared), questions that arrive together
+read together (``wenda.serve.batcher``), each request within ``request_timeout_s`` (504 after it; the work itself still completes in its thread). Bodies over
 ``max_request_kb`` get 413; wenda's own errors (bad query, unknown retriever, bad document, no
 speech synthesizer) get 400.
 """
@@ -36,6 +36,7 @@ from wenda.config import settings as load_settings
 from wenda.corpus.uploads import FOLDER, save_upload
 from wenda.errors import WendaError
 from wenda.serve import schemas as s
+from wenda.serve.batcher import AskBatcher
 from wenda.serve.middleware import AccessLog, BodyLimit
 from wenda.serve.web import add_web
 from wenda.speak import spoken_text, synthesize
@@ -49,16 +50,29 @@ class Service:
 
     def __init__(self, qa: Wenda, cfg: Settings) -> None:
         self.qa, self.cfg, self.lock = qa, cfg, threading.Lock()
+        self.batcher = AskBatcher(qa, self.lock)
 
     async def run(self, fn, *args):
         def locked():
             with self.lock:
                 return fn(*args)
 
+        return await self._within_timeout(run_in_threadpool(locked))
+
+    async def ask(self, question: str, passages: int | None, retriever: str | None, top: int):
+        """The question answered with others that arrive with it (:class:`AskBatcher`)."""
+        future = self.batcher.submit(question, passages, retriever, top)
+        return await self._within_timeout(asyncio.wrap_future(future))
+
+    async def _within_timeout(self, work):
         try:
-            return await asyncio.wait_for(run_in_threadpool(locked), self.cfg.request_timeout_s)
+            return await asyncio.wait_for(work, self.cfg.request_timeout_s)
         except TimeoutError:
             raise HTTPException(504, f"no answer within {self.cfg.request_timeout_s:g} s") from None
+
+    def close(self) -> None:
+        self.batcher.close()
+        self.qa.close()
 
     def check_key(self, key: str | None, bearer: HTTPAuthorizationCredentials | None, write: bool) -> None:
         """Refuse the request (401/403) unless it carries the configured key; reads pass freely
@@ -103,7 +117,7 @@ def create_app(
         service.qa.reader  # noqa: B018 - load the models once, before the first request
         service.qa.reranker  # noqa: B018
         yield
-        service.qa.close()
+        service.close()
 
     app = FastAPI(title="wenda", version=__version__, lifespan=lifespan, description=__doc__)
     app.state.service = service
@@ -145,7 +159,7 @@ def _routes(app: FastAPI) -> None:
         return await search(s.SearchRequest(query=q, k=k, retriever=retriever), service)
 
     async def ask(r: s.AskRequest, service: Service):
-        result = await service.run(service.qa.ask, r.question, r.passages, r.retriever, r.top)
+        result = await service.ask(r.question, r.passages, r.retriever, r.top)
         if r.audio:  # the answer spoken (wenda.speak), as a WAV file
             wav = await service.run(synthesize, spoken_text(result), service.cfg.speech_backend)
             return Response(wav, media_type="audio/wav")

@@ -31,7 +31,7 @@ def add_web(app: FastAPI, reads) -> None:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request, q: str | None = Query(None, max_length=2000), service=Depends(reads)):
-        result = await service.run(service.qa.ask, q) if q and q.strip() else None
+        result = await service.ask(q, None, None, 3) if q and q.strip() else None
         context = {"question": q, "result": result, "documents": await documents(service)}
         return templates.TemplateResponse(request, "index.html", context)
 
@@ -39,7 +39,7 @@ def add_web(app: FastAPI, reads) -> None:
     async def ask_fragment(
         request: Request, q: str = Query(min_length=1, max_length=2000), service=Depends(reads)
     ):
-        result = await service.run(service.qa.ask, q)
+        result = await service.ask(q, None, None, 3)
         return templates.TemplateResponse(request, "_result.html", {"result": result})
 
     @app.get("/ui/why", response_class=HTMLResponse, include_in_schema=False)
