@@ -66,26 +66,15 @@ def _distinct(answers: list[AnswerHit]) -> list[AnswerHit]:
     return kept
 
 
-def ask(
-    collection: Collection,
-    question: str,
-    reader,
-    passages: int = 10,
-    retriever: str | None = None,
-    reranker=None,
-    depth: int = 50,
-    top: int = 3,
-    min_confidence: float = 0.0,
-) -> AskResult:
+def ask(collection: Collection, question: str, reader, **options) -> AskResult:
     """Answer ``question`` from the index: retrieve (``retriever``, default
-    :func:`default_retriever`), optionally re-rank, read the best ``passages`` with ``reader`` (a
-    :class:`~wenda.read.answer.ReaderService`), aggregate (:func:`aggregate`) and keep the ``top``
-    answers. The result is ``abstained`` when nothing was found, when P(no answer) is above the
-    reader's calibrated threshold, or when the best answer's probability is below
-    ``min_confidence``; its answers are then the tentative ones."""
-    return ask_many(
-        collection, [question], reader, passages, retriever, reranker, depth, top, min_confidence
-    )[0]
+    :func:`default_retriever`), optionally re-rank (``reranker``, the top ``depth``), read the best
+    ``passages`` with ``reader`` (a :class:`~wenda.read.answer.ReaderService`), aggregate
+    (:func:`aggregate`) and keep the ``top`` answers; ``options`` are :func:`ask_many`'s. The result
+    is ``abstained`` when nothing was found, when P(no answer) is above the reader's calibrated
+    threshold, or when the best answer's probability is below ``min_confidence``; its answers are
+    then the tentative ones."""
+    return ask_many(collection, [question], reader, **options)[0]
 
 
 def ask_many(
