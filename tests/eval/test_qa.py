@@ -26,6 +26,9 @@ class FakeQA:
     def __init__(self, table: dict[str, tuple[str, bool]]) -> None:
         self.table = table
 
+    def ask_many(self, questions, passages=None, retriever=None, top=3):
+        return [self.ask(q, passages, retriever, top) for q in questions]
+
     def ask(self, question, passages=None, retriever=None, top=3):
         text, abstain = self.table[question]
         hit = Hit(1, 1.0, 1, text, 1, "s", "t", 0, len(text), retriever or "bm25")
@@ -47,6 +50,10 @@ def test_exact_match_with_and_without_abstention():
     assert r["exact_match"] == 50.0  # Seine, and Paris though the reader would abstain
     assert r["exact_match_abstaining"] == 25.0 and r["abstained"] == 50.0
     assert set(r["latency_ms"]) == {"total", "retrieve", "read"} and r["latency_ms"]["read"]["p50"] == 3.0
+    batched = evaluate_qa(qa, questions, batch=3)
+    assert {k: batched[k] for k in ("exact_match", "exact_match_abstaining", "abstained")} == {
+        k: r[k] for k in ("exact_match", "exact_match_abstaining", "abstained")
+    }
 
 
 def test_loaders_read_the_formats_and_refuse_broken_files(tmp_path):

@@ -171,6 +171,7 @@ def qa_cmd(
     passages: int = typer.Option(None, "--passages", "-p", min=1, max=200, help="passages read (default: setting ask_passages)"),
     index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),
     limit: int = typer.Option(0, "--limit", min=0, help="evaluate only the first N questions (0: all)"),
+    batch: int = typer.Option(1, "--batch", min=1, max=256, help="questions read together (faster; latency is then per batch)"),
     as_json: bool = JsonOpt,
 ) -> None:  # fmt: skip
     """End-to-end QA: exact match of the top answer over the whole corpus, and per-stage latency."""
@@ -202,6 +203,7 @@ def qa_cmd(
                 passages,
                 dataset in REGEX_ANSWERS,
                 lambda i, t=task: bar.update(t, completed=i),
+                batch,
             )
     if as_json:
         typer.echo(json.dumps({"dataset": dataset, "reranked": bool(rerank), "results": results}))
