@@ -26,10 +26,27 @@ def search(
     """The ``k`` best passages for ``query``: retrieved, then, with a ``reranker`` (a
     :class:`wenda.rank.reranker.Reranker`), the top ``max(depth, k)`` re-scored and re-ordered by it.
     """
-    if reranker is None:
-        return collection.search(query, k=k, retriever=retriever)
-    hits = collection.search(query, k=max(depth, k), retriever=retriever)
-    return reranker.rerank(query, hits)[:k]
+    return search_timed(collection, query, k, retriever, reranker, depth)[0]
+
+
+def search_timed(
+    collection: Collection,
+    query: str,
+    k: int = 10,
+    retriever: str | None = None,
+    reranker=None,
+    depth: int = 50,
+) -> tuple[list[Hit], dict[str, float]]:
+    """:func:`search`, with the milliseconds each stage took (``retrieve`` and, when re-ranked,
+    ``rerank``)."""
+    clock = time.perf_counter()
+    hits = collection.search(query, k=max(depth, k) if reranker else k, retriever=retriever)
+    times = {"retrieve": _lap(clock)}
+    if reranker is not None:
+        clock = time.perf_counter()
+        hits = reranker.rerank(query, hits)[:k]
+        times["rerank"] = _lap(clock)
+    return hits, times
 
 
 def default_retriever(collection: Collection) -> str | None:
@@ -93,17 +110,8 @@ def ask_many(
     the HTTP API serves concurrent requests). Each result equals :func:`ask`'s for its question;
     its ``read`` time is the shared reading's."""
     name = retriever or default_retriever(collection)
-    found, timings = [], []
-    for question in questions:
-        clock = time.perf_counter()
-        hits = collection.search(question, k=max(depth, passages) if reranker else passages, retriever=name)
-        times = {"retrieve": _lap(clock)}
-        if reranker is not None:
-            clock = time.perf_counter()
-            hits = reranker.rerank(question, hits)[:passages]
-            times["rerank"] = _lap(clock)
-        found.append(hits)
-        timings.append(times)
+    searched = [search_timed(collection, q, passages, name, reranker, depth) for q in questions]
+    found, timings = [h for h, _ in searched], [t for _, t in searched]
     clock = time.perf_counter()
     read = reader.read_many(list(questions), [[h.text for h in hits] for hits in found], top_k=SPANS)
     read_ms = _lap(clock)

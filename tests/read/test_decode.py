@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from wenda.read.decode import char_span, decode, span_scores  # noqa: E402
+from wenda.read.decode import char_span, decode, span_log_probs, span_scores  # noqa: E402
 from wenda.text import Tokenizer, TokenizerConfig  # noqa: E402
 
 LN2 = math.log(2)
@@ -105,3 +105,19 @@ def test_top_indices_equal_a_full_stable_sort_with_ties():
         for k in (1, 3, 17):
             expected = torch.sort(-flat, stable=True).indices[:k]
             assert torch.equal(_top_indices(flat, k), expected)
+
+
+def test_span_log_probs_are_decodes_probabilities_and_sum_to_one_with_no_answer():
+    torch.manual_seed(0)
+    start, end = torch.randn(2, 6), torch.randn(2, 6)
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    none = torch.tensor(0.3)
+    log_probs, log_none = span_log_probs(start, end, mask, 3, none)
+    total = log_probs.exp().sum() + log_none.exp()
+    assert float(total) == pytest.approx(1.0, abs=1e-6)
+    spans, p_none = decode(start, end, mask, 3, top_k=4, no_answer=none)
+    assert p_none == pytest.approx(float(log_none.exp()), abs=1e-7)
+    for s in spans:
+        assert s.prob == pytest.approx(float(log_probs[s.passage, s.start, s.end].exp()), abs=1e-7)
+    assert span_log_probs(start, end, mask, 3)[1] is None
+    assert float(span_log_probs(start, end, mask, 3)[0].exp().sum()) == pytest.approx(1.0, abs=1e-6)

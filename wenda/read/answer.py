@@ -15,7 +15,7 @@ import torch
 
 from wenda.read.base import Reader
 from wenda.read.calibrate import Calibration
-from wenda.read.decode import char_span, decode, span_scores
+from wenda.read.decode import char_span, decode, span_log_probs
 from wenda.text import Tokenizer, TokenizerConfig
 
 Window = tuple[int, list[str], list[tuple[int, int]]]  # passage index, tokens, char offsets
@@ -132,13 +132,14 @@ class ReaderService:
                 self.tokenizer.tokens(question), [c[1] for c in chunks]
             )
             t = self.calibration.temperature
-            scores = span_scores(start.float() / t, end.float() / t, mask, self.max_answer_len)  # [P, L, L]
-            flat = (
-                scores.reshape(-1)
-                if none is None
-                else torch.cat([scores.reshape(-1), (none.float() / t)[None]])
+            log_probs, _ = span_log_probs(
+                start.float() / t,
+                end.float() / t,
+                mask,
+                self.max_answer_len,
+                None if none is None else none / t,
             )
-            probs = (scores - torch.logsumexp(flat, 0)).exp()  # [P, L, L]
+            probs = log_probs.exp()  # [P, L, L]
             p_start, p_end = probs.sum(2), probs.sum(1)  # [P, L]
         best: dict[tuple[int, int], tuple[float, float]] = {}
         for w, (_, _, offsets) in enumerate(chunks):

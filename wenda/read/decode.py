@@ -52,8 +52,19 @@ def span_scores(start: Tensor, end: Tensor, mask: Tensor, max_len: int) -> Tenso
 def _log_normalizer(scores: Tensor, no_answer: Tensor | None) -> Tensor:
     flat = scores.reshape(-1)
     if no_answer is not None:
-        flat = torch.cat([flat, no_answer.reshape(1)])
+        flat = torch.cat([flat, no_answer.float().reshape(1)])
     return torch.logsumexp(flat, 0)
+
+
+def span_log_probs(
+    start: Tensor, end: Tensor, mask: Tensor, max_len: int, no_answer: Tensor | None = None
+) -> tuple[Tensor, Tensor | None]:
+    """The shared normalization: ``[P, L, L]`` log-probabilities of every span of every passage
+    (``-inf`` where invalid) and the log-probability of "no answer" (None without its logit), all
+    under one softmax. Arguments as for :func:`span_scores` and :func:`decode`."""
+    scores = span_scores(start.float(), end.float(), mask, max_len)  # [P, L, L]
+    log_z = _log_normalizer(scores, no_answer)
+    return scores - log_z, None if no_answer is None else no_answer.float() - log_z
 
 
 def _top_indices(flat: Tensor, k: int) -> Tensor:
@@ -83,12 +94,12 @@ def decode(
         no_answer: a scalar logit for "no answer here" (SQuAD v2.0 readers), or None.
     """
     scores = span_scores(start.float(), end.float(), mask, max_len)  # [P, L, L]
-    log_z = _log_normalizer(scores, None if no_answer is None else no_answer.float())
+    log_z = _log_normalizer(scores, no_answer)
     p_none = 0.0 if no_answer is None else float(torch.exp(no_answer.float() - log_z))
     flat = scores.reshape(-1)
     valid = int(torch.isfinite(flat).sum())
     if valid == 0:
-        return [], p_none if no_answer is not None else 0.0
+        return [], p_none
     length = scores.shape[1]
     order = _top_indices(flat, min(top_k, valid))
     spans = []
