@@ -26,7 +26,7 @@ from wenda.config import Settings
 from wenda.config import settings as load_settings
 from wenda.corpus.ingest import Ingestor, IngestReport, Notify, SplitSettings, file_size_cap
 from wenda.corpus.store import Store
-from wenda.errors import BadQueryError, IndexError_
+from wenda.errors import BadQueryError, IndexError_, WendaError
 from wenda.fileio import atomic_write_json, read_json
 from wenda.index.base import Retriever
 from wenda.index.fusion import interpolate, reciprocal_rank_fusion
@@ -165,6 +165,17 @@ class Collection:
             self._sync(progress)
         return report
 
+    def rebuild(self, names: Sequence[str], progress: Progress | None = None) -> None:
+        """Delete the retrievers ``names`` and build them again from the document store (how
+        ``wenda check --repair`` mends damage), then bring every retriever up to date."""
+        with self._writing():
+            for name in names:
+                old = self._retrievers.pop(name, None)
+                if old is not None:
+                    old.close()
+                shutil.rmtree(self.path / "retrievers" / name, ignore_errors=True)
+            self._sync(progress)
+
     def sync(self, progress: Progress | None = None) -> None:
         """Bring every retriever up to the store's change log, then drop the applied log."""
         with self._writing():
@@ -210,6 +221,7 @@ class Collection:
         r._write_seq(seq)  # changes since the snapshot are replayed from the log
         r.close()
         mark.unlink(missing_ok=True)
+        shutil.rmtree(final, ignore_errors=True)  # without params.json: a damaged leftover
         tmp.rename(final)
         return Retriever.open(final)
 
@@ -218,6 +230,8 @@ class Collection:
         if name not in self._retrievers:
             path = self.path / "retrievers" / name
             if not (path / "params.json").exists():
+                if not build and name in self.meta["retrievers"]:
+                    raise self._damaged(name, IndexError_(f"{path / 'params.json'} is missing"))
                 if not build:
                     raise IndexError_(
                         f"{self.path}: no {name!r} index (has {self.meta['retrievers']}); "
@@ -225,8 +239,21 @@ class Collection:
                     )
                 self._retrievers[name] = self._build(name, progress or _no_progress)
             else:
-                self._retrievers[name] = Retriever.open(path)
+                self._retrievers[name] = self._open_retriever(name, path)
         return self._retrievers[name]
+
+    def _open_retriever(self, name: str, path: Path) -> Retriever:
+        """Open a built retriever; damage is reported with the command that repairs it."""
+        try:
+            return Retriever.open(path)
+        except WendaError as exc:
+            raise self._damaged(name, exc) from None
+
+    def _damaged(self, name: str, exc: Exception) -> IndexError_:
+        return IndexError_(
+            f"the {name!r} retriever is damaged: {exc}. Repair it (rebuilt from the document store) "
+            f"with `wenda check --index {self.path} --repair`"
+        )
 
     # --- reading -------------------------------------------------------------------------------
     def passage_texts(self) -> list[str]:
@@ -254,6 +281,13 @@ class Collection:
             raise BadQueryError(f"retriever {name!r} is not built here; available: {self.meta['retrievers']}")
         return self.retriever(name)
 
+    def _search_with(self, name: str, query: str, k: int) -> list[tuple[int, float]]:
+        retriever = self._checked(name)
+        try:
+            return retriever.search(query, k)
+        except IndexError_ as exc:  # damage found while searching (tantivy reads files lazily)
+            raise self._damaged(name, exc) from None
+
     def _learned(self) -> str:
         """The learned retriever hybrid search fuses with BM25: binary codes if built, else dense."""
         for name in LEARNED:
@@ -268,7 +302,7 @@ class Collection:
         (``wenda.index.fusion``) with weights ``1 - hybrid_weight`` and ``hybrid_weight``."""
         s, learned = self.settings, self._learned()
         depth = max(k, s.hybrid_depth)
-        runs = [self._checked("bm25").search(query, depth), self._checked(learned).search(query, depth)]
+        runs = [self._search_with("bm25", query, depth), self._search_with(learned, query, depth)]
         weights = [1.0 - s.hybrid_weight, s.hybrid_weight]
         if s.hybrid_fusion == "rrf":
             return reciprocal_rank_fusion(runs, weights=weights, depth=k)
@@ -283,7 +317,7 @@ class Collection:
         if name == HYBRID:
             ranked, name = self._hybrid(q, k), f"bm25+{self._learned()}"
         else:
-            ranked = self._checked(name).search(q, k)
+            ranked = self._search_with(name, q, k)
         info = self.store.passages([pid for pid, _ in ranked])
         hits = []
         for pid, score in ranked:

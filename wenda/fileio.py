@@ -1,7 +1,9 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of either; and the
+SHA-256 digests that let a reader tell a file wenda wrote from one damaged since."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -29,15 +31,28 @@ def _umask() -> int:
 _UMASK = _umask()  # read once: os.umask can only be read by setting it
 
 
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, fsync it, rename it over ``path``."""
+class _Hashing:
+    """A binary file wrapper that hashes what is written through it (``np.save`` accepts it)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f, self.digest = f, hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return self.f.write(data)
+
+
+def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> str:
+    """Call ``write`` on a temporary file beside ``path``, fsync it, rename it over ``path``;
+    return the SHA-256 of what was written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # as open() would make it, not mkstemp's private 0600
         with os.fdopen(fd, "wb") as f:
-            write(f)
+            hashing = _Hashing(f)
+            write(hashing)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -45,11 +60,21 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+    return hashing.digest.hexdigest()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    _atomic_write(path, lambda f: f.write(data))
+def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of the file at ``path``, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> str:
+    """Write ``data`` to ``path`` atomically; return its SHA-256."""
+    return _atomic_write(path, lambda f: f.write(data))
 
 
 def atomic_write_json(path: Path, obj: object) -> None:
@@ -57,9 +82,9 @@ def atomic_write_json(path: Path, obj: object) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode())
 
 
-def atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    """Save an array as ``.npy`` (no pickle), atomically."""
-    _atomic_write(path, lambda f: np.save(f, np.ascontiguousarray(array), allow_pickle=False))
+def atomic_save_npy(path: Path, array: np.ndarray) -> str:
+    """Save an array as ``.npy`` (no pickle), atomically; return the file's SHA-256."""
+    return _atomic_write(path, lambda f: np.save(f, np.ascontiguousarray(array), allow_pickle=False))
 
 
 def read_json(path: Path, what: str) -> dict:
@@ -72,7 +97,7 @@ def read_json(path: Path, what: str) -> dict:
     except FileNotFoundError:
         raise IndexError_(f"{what}: {path} is missing") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexError_(f"{what}: {path} is corrupt ({exc}); rebuild the index") from None
+        raise IndexError_(f"{what}: {path} is corrupt ({exc})") from None
     if not isinstance(data, dict):
-        raise IndexError_(f"{what}: {path} is not a JSON object; rebuild the index")
+        raise IndexError_(f"{what}: {path} is not a JSON object")
     return data

@@ -246,9 +246,9 @@ def test_corrupt_or_missing_files_raise_index_error(tmp_path, culprit, damage):
     r = _build(tmp_path / "i", {1: "seine paris", 2: "danube vienna"})
     r.apply([Op(3, 2, None)])  # version 2 holds a deletion file
     damage(tmp_path / "i" / culprit)
-    with pytest.raises(IndexError_, match=r"rebuild the index with `wenda index`") as err:
+    with pytest.raises(IndexError_) as err:
         Retriever.open(tmp_path / "i")
-    assert culprit.split("/")[-1] in str(err.value)
+    assert culprit.split("/")[-1] in str(err.value)  # names the damaged file
 
 
 def test_chinese_search(tmp_path):

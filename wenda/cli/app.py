@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line, however long
-_COMMANDS = ("index", "search", "ask", "serve", "train", "eval", "data")
+_COMMANDS = ("index", "search", "ask", "serve", "train", "eval", "data", "check")
 
 
 def main() -> None:

@@ -70,15 +70,22 @@ class Store:
             conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
             store = cls(conn, path)
-            store._check_format()
+            store._check_format(create)
         except sqlite3.DatabaseError as exc:
             raise IndexError_(f"{path}: not a readable wenda document store ({exc})") from None
         return store
 
-    def _check_format(self) -> None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    def _check_format(self, create: bool) -> None:
+        tables = self.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0]
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() if tables else None
+        if row is None and not create:  # an emptied file reads as a new, empty database
+            self.conn.close()
+            raise IndexError_(
+                f"{self.path}: holds no wenda document store (the file was emptied or replaced); "
+                "restore it from a backup, or index the documents again into a new directory"
+            )
+        self.conn.executescript(_SCHEMA)
         if row is None:
             self.conn.execute("INSERT INTO meta VALUES ('format', ?)", (str(FORMAT),))
         elif row[0] != str(FORMAT):

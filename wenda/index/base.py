@@ -86,10 +86,14 @@ class Retriever(ABC):
         if kind != "retriever" or meta.get("format") != FORMAT:
             raise IndexError_(
                 f"{path}/params.json: type {meta.get('type')!r} format {meta.get('format')!r} is not a "
-                f"retriever index of format {FORMAT}; rebuild it with `wenda index`"
+                f"retriever index of format {FORMAT}"
             )
-        cls = registry.get("retriever", name)
-        self = cls(path, TokenizerConfig.from_dict(meta["tokenizer"]), meta["params"])
+        try:
+            cls = registry.get("retriever", name)
+            tokenizer, params = TokenizerConfig.from_dict(meta["tokenizer"]), dict(meta["params"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexError_(f"{path}/params.json: is incomplete or invalid ({exc})") from None
+        self = cls(path, tokenizer, params)
         self._load()
         return self
 

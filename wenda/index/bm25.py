@@ -24,11 +24,13 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import tantivy
 
 from wenda.errors import IndexError_
+from wenda.index import integrity
 from wenda.index.base import Op, Retriever
 from wenda.registry import register
 from wenda.text.parallel import tokenize_batch
@@ -42,6 +44,20 @@ _SEP = "  "
 # among the re-scored hits after ordinary updates.
 _BAND_WITH_DELETES = 0.3
 _MAX_DEPTH = 20_000
+
+
+@contextmanager
+def _damage(where: str, what: str) -> Iterator[None]:
+    """Turn tantivy's errors about damaged files into an :class:`IndexError_` naming ``where``.
+
+    tantivy reports some damage as a Rust panic, which reaches Python as ``PanicException``, a
+    ``BaseException``: caught here too."""
+    try:
+        yield
+    except BaseException as exc:
+        if not isinstance(exc, ValueError | OSError) and type(exc).__name__ != "PanicException":
+            raise  # interrupts, exits and our own bugs pass through
+        raise IndexError_(f"{where}: {what} ({type(exc).__name__}: {exc}); its files are damaged") from None
 
 
 @register("retriever", "bm25")
@@ -73,13 +89,15 @@ class BM25(Retriever):
         self._refresh()
 
     def _load(self) -> None:
-        try:
+        integrity.verify(self.path)
+        with _damage(self._dir(), "cannot open the BM25 index"):
             self._index = tantivy.Index.open(self._dir())
-        except Exception as exc:  # tantivy raises ValueError/OSError with library wording
-            raise IndexError_(
-                f"{self._dir()}: cannot open the BM25 index ({exc}); rebuild it with `wenda index --rebuild`"
-            ) from None
-        self._refresh()
+            self._refresh()
+
+    def _record_digests(self) -> None:
+        """Record the segment files' digests (tantivy's own metadata files change per commit)."""
+        files = [p for p in (self.path / "tantivy").iterdir() if p.is_file() and not p.name.startswith(".")]
+        integrity.record(self.path, [p for p in files if p.name != "meta.json"])
 
     def _refresh(self) -> None:
         self._index.reload()
@@ -116,6 +134,7 @@ class BM25(Retriever):
         except BaseException:
             writer.rollback()
             raise
+        self._record_digests()
         self._write_seq(ops[-1].seq)
         self._refresh()
 
@@ -137,8 +156,9 @@ class BM25(Retriever):
         schema = self._index.schema
         clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in qterms]
         weights = Counter(qterms)  # a repeated query term counts once per repetition, as in bm25s
-        idf = {t: self._idf(t) for t in weights}
-        return self._rescore(tantivy.Query.boolean_query(clauses), k, weights, idf)
+        with _damage(self._dir(), "cannot search the BM25 index"):
+            idf = {t: self._idf(t) for t in weights}
+            return self._rescore(tantivy.Query.boolean_query(clauses), k, weights, idf)
 
     def _ceiling(self) -> float:
         """A factor f with exact score <= f * tantivy's score, for the stopping rule of _rescore.

@@ -22,14 +22,13 @@ one that is missing, corrupt or stale is rebuilt from the codes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from wenda.fileio import _atomic_write
+from wenda.fileio import _atomic_write, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -125,29 +124,19 @@ def search(
 
 def save(index: faiss.IndexBinary, path: Path) -> str:
     """Write ``index`` to ``path`` atomically; return its SHA-256."""
-    digest = hashlib.sha256()
 
     def write(f) -> None:
-        def chunk(data: bytes) -> int:
-            digest.update(data)
-            return f.write(data)
-
-        writer = faiss.PyCallbackIOWriter(chunk)
+        writer = faiss.PyCallbackIOWriter(f.write)
         faiss.write_index_binary(index, writer)
         del writer  # flushes
 
-    _atomic_write(path, write)
-    return digest.hexdigest()
+    return _atomic_write(path, write)
 
 
 def load(path: Path, sha256: str, bits: int, ntotal: int) -> faiss.IndexBinary | None:
     """The index saved at ``path``, or None (logged) when it is missing, corrupt or not the one expected."""
     try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            while block := f.read(1 << 24):
-                digest.update(block)
-        if digest.hexdigest() != sha256:  # checked first: faiss's reader trusts the bytes it reads
+        if sha256_file(path) != sha256:  # checked first: faiss's reader trusts the bytes it reads
             raise ValueError("its SHA-256 does not match params.json")
         index = faiss.read_index_binary(str(path))
         if index.d != bits or index.ntotal != ntotal:

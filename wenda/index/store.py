@@ -30,6 +30,7 @@ import numpy as np
 
 from wenda.errors import IndexError_
 from wenda.fileio import _atomic_write, atomic_write_json, read_json
+from wenda.index import integrity
 
 FORMAT = 1
 _BLOCK = 1 << 16  # rows written or scanned at a time: bounds the memory of a save or a search
@@ -39,7 +40,7 @@ _OURS = re.compile(r"\.?(ids|rows|live|index)\.\d+\.(npy|faiss)(\..+)?")  # incl
 
 
 def _corrupt(path: Path, why: object) -> IndexError_:
-    return IndexError_(f"{path}: {why}; rebuild the index with `wenda index --rebuild`")
+    return IndexError_(f"{path}: {why}")
 
 
 def _check_ids(ids: object) -> np.ndarray:
@@ -49,8 +50,9 @@ def _check_ids(ids: object) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _save_npy(path: Path, dtype: np.dtype, shape: tuple, blocks: Iterator[np.ndarray]) -> None:
-    """Write the row-wise concatenation of ``blocks`` as one ``.npy``, atomically, block by block."""
+def _save_npy(path: Path, dtype: np.dtype, shape: tuple, blocks: Iterator[np.ndarray]) -> str:
+    """Write the row-wise concatenation of ``blocks`` as one ``.npy``, atomically, block by block;
+    return its SHA-256."""
 
     def write(f) -> None:
         header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
@@ -62,7 +64,7 @@ def _save_npy(path: Path, dtype: np.dtype, shape: tuple, blocks: Iterator[np.nda
         if n != shape[0]:
             raise RuntimeError(f"{path}: wrote {n} rows, expected {shape[0]}")
 
-    _atomic_write(path, write)
+    return _atomic_write(path, write)
 
 
 class RowStore:
@@ -108,6 +110,7 @@ class RowStore:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise _corrupt(path / "params.json", f"is invalid ({exc})") from None
         self = cls(path, meta)
+        integrity.verify(path)
         self._map(meta)
         self._index_ids()
         return self
@@ -151,18 +154,21 @@ class RowStore:
             self._dirty |= {"ids", "rows", "live"}
         gen = int(self.meta["generation"]) + 1
         meta = {**self.meta, "generation": gen, "files": dict(self.meta["files"])}
+        digests = {}
         for name in sorted(self._dirty):
-            meta["files"][name] = f"{name}.{gen}.npy"
-            self._write(self.path / meta["files"][name], name, keep)
+            meta["files"][name] = file = f"{name}.{gen}.npy"
+            digests[file] = self._write(self.path / file, name, keep)
         meta["count"] = int(keep.sum()) if compact else len(self._live)
         self._map(meta)  # the new files are complete: map them, freeing the rows added in memory
         self._index_ids()
         self._save_extra(meta, compacted=compact)
+        ours = [self.path / meta["files"][n] for n in ("ids", "rows", "live")]  # derived files check themselves
+        integrity.record(self.path, ours, digests)
         atomic_write_json(self.path / "params.json", meta)  # the commit point
         self.meta, self._dirty = meta, set()
         self._remove_stale()
 
-    def _write(self, path: Path, name: str, keep: np.ndarray | None) -> None:
+    def _write(self, path: Path, name: str, keep: np.ndarray | None) -> str:
         n = len(self._live) if keep is None else int(keep.sum())
         if name == "rows":
             blocks, dtype, shape = self._blocks(), self.dtype, (n, self.width)
@@ -172,7 +178,7 @@ class RowStore:
             dtype, shape = arr.dtype, (n,)
         if keep is not None:
             blocks = ((s, b[keep[s : s + len(b)]]) for s, b in blocks)
-        _save_npy(path, dtype, shape, (b for _, b in blocks))
+        return _save_npy(path, dtype, shape, (b for _, b in blocks))
 
     def _remove_stale(self) -> None:
         """Remove our files ``params.json`` does not name: older generations, a killed save's leftovers."""

@@ -45,6 +45,7 @@ import numpy as np
 
 from wenda.errors import IndexError_
 from wenda.fileio import _fsync_dir, atomic_save_npy, atomic_write_json
+from wenda.index import integrity
 from wenda.index.base import Op, Retriever
 from wenda.registry import register
 from wenda.text import TokenizerConfig
@@ -93,14 +94,14 @@ def _csr(keys: np.ndarray, tf: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _corrupt(path: Path, why: object) -> IndexError_:
-    return IndexError_(f"{path}: {why}; rebuild the index with `wenda index`")
+    return IndexError_(f"{path}: {why}")
 
 
 def _load_array(path: Path, dtype: type) -> np.ndarray:
     """Memory-map a 1-D ``.npy`` of ``dtype``, or raise :class:`IndexError_` naming the file."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:  # missing, truncated, not a .npy
+    except (OSError, ValueError, EOFError) as exc:  # missing, truncated, empty, not a .npy
         raise _corrupt(path, f"cannot be read ({exc})") from None
     if arr.ndim != 1 or arr.dtype != dtype:
         raise _corrupt(path, f"holds {arr.dtype}{list(arr.shape)}, expected 1-D {np.dtype(dtype)}")
@@ -218,6 +219,7 @@ class TfidfRetriever(Retriever):
         self._write_manifest(None)
 
     def _load(self) -> None:
+        integrity.verify(self.path)
         manifest = self._read_manifest()
         self._version, self._deleted = manifest["version"], manifest["deleted"]
         self._segments = [self._open_segment(int(_SEG_RE.fullmatch(s)[1])) for s in manifest["segments"]]
@@ -292,6 +294,8 @@ class TfidfRetriever(Retriever):
         deleted = f"deleted-{self._version}.npy" if dead else None
         if deleted:
             atomic_save_npy(self.path / deleted, np.sort(np.concatenate(dead)).astype(np.int64))
+        files = [f for s in self._segments for f in (self.path / s.name).glob("*.npy")]
+        integrity.record(self.path, files + ([self.path / deleted] if deleted else []))
         self._write_manifest(deleted)
         self._deleted = deleted
         self._collect_garbage()
