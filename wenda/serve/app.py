@@ -26,6 +26,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -122,6 +123,7 @@ def create_app(
     app = FastAPI(title="wenda", version=__version__, lifespan=lifespan, description=__doc__)
     app.state.service = service
     app.add_exception_handler(WendaError, _bad_request)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     _routes(app)
     add_web(app, _reads)
     app.add_middleware(BodyLimit, max_bytes=1024 * cfg.max_request_kb)
@@ -131,6 +133,16 @@ def create_app(
 
 async def _bad_request(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with where and why each field is wrong. FastAPI's own handler echoes the input back,
+    which fails (a 500) on values JSON cannot hold (``Infinity``) and repeats huge inputs."""
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
 
 
 def _routes(app: FastAPI) -> None:

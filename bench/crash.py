@@ -1,0 +1,350 @@
+"""Crash safety, measured: SIGKILL at random moments, then the finished index equals a clean build.
+
+    python bench/crash.py index [--docs 1500] [--kills 20] [--work DIR] [--seed 0]
+    python bench/crash.py serve [--docs 300] [--kills 20] [--work DIR] [--seed 0]
+
+``index``: a corpus of Wikipedia summaries (``../shared/data/wiki-vital-summaries``, or
+``WENDA_DATA``) written as files of every supported type (.txt, .md, .html, .pdf, .jsonl and a
+SQuAD-style .json), indexed by ``wenda index`` with BM25, TF-IDF and a dense retriever (a CNN
+encoder, seeded and untrained unless ``--encoder DIR``: what is tested is the bookkeeping, not the
+ranking). One clean build is timed; then, in rounds, a fresh index is built by runs that are each
+killed (SIGKILL) after a random share of the clean build's time, until a run finishes by itself.
+After each round the document store (documents, passages), every retriever's size and its answers
+to fixed queries must equal the clean build's. Rounds continue until ``--kills`` kills landed.
+
+``serve``: ``wenda serve`` over an empty index receives the corpus as ``POST /v1/documents``
+batches; a killer SIGKILLs the server at random moments, the client restarts it and sends the
+interrupted batch again (a name sent again replaces its document), as a user's retry would. The
+final index must equal one built by the same batches with no kill.
+
+Results: ``bench/results/reliability/crash-{index,serve}.json`` (RELIABILITY.md reports them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results" / "reliability"
+QUERIES = ["history of music", "river delta", "world war", "planet orbit", "human body", "ancient empire"]
+RETRIEVERS = ["bm25", "tfidf", "dense"]
+KEY = "crash-bench-key"
+
+
+def summaries(n: int) -> list[tuple[str, str]]:
+    """The first ``n`` Wikipedia summaries (title, text), in title order."""
+    data = Path(os.environ.get("WENDA_DATA", REPO.parent / "shared" / "data"))
+    path = data / "wiki-vital-summaries" / "summaries_en-us.json"
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: set WENDA_DATA to the data directory")
+    items = json.loads(path.read_text(encoding="utf-8"))
+    return [(t, items[t]["extract"]) for t in sorted(items)[:n]]
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF holding ``text`` (ASCII) as one line: enough for the PDF loader."""
+    safe = text.encode("ascii", "ignore").decode().replace("\\", "").replace("(", "").replace(")", "")
+    stream = f"BT /F1 10 Tf 20 700 Td ({safe}) Tj ET"
+    objs = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def write_corpus(root: Path, docs: list[tuple[str, str]]) -> dict[str, int]:
+    """Write ``docs`` under ``root`` as files of every supported type; return files per type."""
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    groups: dict[str, list] = {".jsonl": [], ".json": []}
+    counts: dict[str, int] = {}
+    for i, (title, text) in enumerate(docs):
+        kind = [".txt", ".md", ".html", ".pdf", ".jsonl", ".json"][i % 6]
+        name = root / f"doc{i:05d}{kind}"
+        if kind == ".txt":
+            name.write_text(f"{title}\n\n{text}\n", encoding="utf-8")
+        elif kind == ".md":
+            name.write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
+        elif kind == ".html":
+            name.write_text(f"<html><head><title>{title}</title></head><body><p>{text}</p></body></html>", encoding="utf-8")
+        elif kind == ".pdf":
+            name.write_bytes(_pdf(text))
+        else:
+            groups[kind].append((title, text))
+            continue
+        counts[kind] = counts.get(kind, 0) + 1
+    for start in range(0, len(groups[".jsonl"]), 25):
+        part = groups[".jsonl"][start : start + 25]
+        lines = [json.dumps({"id": f"r{start + j}", "title": t, "text": x}) for j, (t, x) in enumerate(part)]
+        (root / f"records{start:05d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        counts[".jsonl"] = counts.get(".jsonl", 0) + 1
+    for start in range(0, len(groups[".json"]), 25):
+        part = groups[".json"][start : start + 25]
+        data = [{"title": t, "paragraphs": [{"context": x, "qas": []}]} for t, x in part]
+        (root / f"squad{start:05d}.json").write_text(json.dumps({"version": "1.1", "data": data}), encoding="utf-8")
+        counts[".json"] = counts.get(".json", 0) + 1
+    return counts
+
+
+def make_encoder(work: Path, docs: list[tuple[str, str]]) -> Path:
+    """A seeded, untrained CNN encoder over the corpus' words (exercises the dense path)."""
+    import torch
+
+    import wenda.encode
+    from wenda import registry
+    from wenda.nn.modeldir import save_model
+    from wenda.text.vocab import Vocab
+
+    torch.manual_seed(0)
+    cnn = registry.get("encode", "cnn")
+    vocab = Vocab.build([x.lower().split() for _, x in docs])
+    save_model(cnn(cnn.Config(), vocab), "encode", wenda.encode.TOKENIZER, work / "encoder")
+    return work / "encoder"
+
+
+def state(index: Path) -> dict:
+    """What must equal a clean build: documents, passages, retriever sizes and answers."""
+    from wenda.collection import Collection
+
+    with Collection.open(index) as col:
+        q = col.store.conn.execute
+        where = str(Path(index).resolve())  # uploads' sources lie under the index directory
+        docs = sorted((s.replace(where, "INDEX"), t, x) for s, t, x in q("SELECT source, title, text FROM documents"))
+        passages = sorted(
+            (s.replace(where, "INDEX"), a, b)
+            for s, a, b in q("SELECT d.source, p.start, p.end FROM passages p JOIN documents d ON d.id = p.doc_id")
+        )
+        sizes = {r: len(col.retriever(r)) for r in col.meta["retrievers"]}
+        answers = {
+            f"{r}: {query}": [
+                (h.source.replace(where, "INDEX"), h.start, round(h.score, 4))
+                for h in col.search(query, k=10, retriever=r)
+            ]
+            for r in col.meta["retrievers"]
+            for query in QUERIES
+        }
+    return {"documents": docs, "passages": passages, "sizes": sizes, "answers": answers}
+
+
+def _compare(want: dict, index: Path, rounds: int, kills: int, failures: list[str]) -> None:
+    """Compare ``index`` with the clean build's state, noting a difference in ``failures``."""
+    got = state(index)
+    diff = [key for key in want if want[key] != got.get(key)]
+    if diff:
+        failures.append(f"round {rounds}: differs from the clean build in {diff}")
+    print(f"round {rounds}: {kills} kills so far, {diff or 'equal'}", file=sys.stderr)
+
+
+def _index_cmd(corpus: Path, index: Path, encoder: Path) -> list[str]:
+    flags = [x for r in RETRIEVERS for x in ("-r", r)]
+    return [sys.executable, "-m", "wenda", "index", str(corpus), "--index", str(index), *flags, "--encoder", str(encoder)]
+
+
+def run_index(args) -> dict:
+    docs = summaries(args.docs)
+    work = args.work
+    corpus, encoder = work / "corpus", args.encoder or make_encoder(work, docs)
+    counts = write_corpus(corpus, docs)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    clean = work / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    t0 = time.monotonic()
+    subprocess.run(_index_cmd(corpus, clean, encoder), check=True, env=env, capture_output=True)
+    took = time.monotonic() - t0
+    want, rng = state(clean), random.Random(args.seed)
+    kills, rounds, failures, runs = 0, 0, [], 0
+    while kills < args.kills and rounds < 4 * args.kills:
+        rounds += 1
+        index = work / "killed"
+        shutil.rmtree(index, ignore_errors=True)
+        while True:
+            proc = subprocess.Popen(_index_cmd(corpus, index, encoder), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            runs += 1
+            try:
+                proc.wait(timeout=rng.uniform(0.05, 0.9) * took)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                continue
+            if proc.returncode:
+                failures.append(f"round {rounds}: a resumed run failed: {proc.stderr.read().decode()[-500:]}")
+            break
+        _compare(want, index, rounds, kills, failures)
+    return {
+        "what": "wenda index, SIGKILL at random moments, resumed; compared with a clean build",
+        "docs": len(docs),
+        "files_per_type": counts,
+        "retrievers": RETRIEVERS,
+        "clean_build_s": round(took, 1),
+        "kills": kills,
+        "runs": runs,
+        "rounds": rounds,
+        "rounds_equal_to_clean": rounds - len({f.split(":")[0] for f in failures}),
+        "failures": failures,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``wenda serve`` in a child process, restarted on demand."""
+
+    def __init__(self, index: Path) -> None:
+        self.index, self.port, self.proc, self.ready = index, _free_port(), None, False
+
+    def start(self) -> None:
+        self.ready = False
+        env = {**os.environ, "WENDA_API_KEY": KEY, "OMP_NUM_THREADS": "1"}
+        cmd = [sys.executable, "-m", "wenda", "serve", "--index", str(self.index), "--port", str(self.port)]
+        log = open(self.index.parent / "serve.log", "ab")  # noqa: SIM115 - the child holds it
+        self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/health", timeout=1)
+                self.ready = True
+                return
+            except (urllib.error.URLError, OSError):
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise SystemExit(f"wenda serve did not start: see {self.index.parent / 'serve.log'}")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def post(self, documents: list[dict]) -> bool:
+        """Send one batch; False when the connection broke (the server was killed)."""
+        body = json.dumps({"documents": documents}).encode()
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/v1/documents",
+            data=body,
+            headers={"Content-Type": "application/json", "X-API-Key": KEY},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=300) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, OSError):
+            return False
+
+
+def _batches(docs: list[tuple[str, str]], size: int = 10) -> list[list[dict]]:
+    named = [{"name": f"doc{i:05d}.md", "text": f"# {t}\n\n{x}\n"} for i, (t, x) in enumerate(docs)]
+    return [named[i : i + size] for i in range(0, len(named), size)]
+
+
+def _serve_build(index: Path, batches: list[list[dict]], kill_every: float | None, rng: random.Random) -> tuple[int, float]:
+    """Post every batch to a server over ``index`` (fresh), killing it at random moments when
+    ``kill_every`` (mean seconds between kills) is given; return kills and seconds taken."""
+    from wenda.collection import Collection
+
+    shutil.rmtree(index, ignore_errors=True)
+    Collection.open_or_create(index, ["bm25"]).close()
+    server, kills, t0 = Server(index), 0, time.monotonic()
+    server.start()
+    stop = threading.Event()
+
+    def killer() -> None:
+        nonlocal kills
+        while not stop.wait(rng.expovariate(1.0 / kill_every)):
+            if server.ready and server.proc.poll() is None:  # kills land while requests are served
+                server.kill()
+                kills += 1
+
+    thread = threading.Thread(target=killer, daemon=True) if kill_every else None
+    if thread:
+        thread.start()
+    for batch in batches:
+        while not server.post(batch):
+            if server.proc.poll() is not None:
+                server.start()
+    stop.set()
+    if thread:
+        thread.join()
+    server.kill()
+    return kills, time.monotonic() - t0
+
+
+def run_serve(args) -> dict:
+    docs = summaries(args.docs)
+    batches, rng = _batches(docs), random.Random(args.seed)
+    _, took = _serve_build(args.work / "serve-clean", batches, None, rng)
+    want = state(args.work / "serve-clean")
+    kills, rounds, failures = 0, 0, []
+    while kills < args.kills and rounds < 20:
+        rounds += 1
+        got, _ = _serve_build(args.work / "serve-killed", batches, max(took / 4, 2.0), rng)
+        kills += got
+        _compare(want, args.work / "serve-killed", rounds, kills, failures)
+    return {
+        "what": "wenda serve killed during POST /v1/documents batches, restarted, batch re-sent",
+        "docs": len(docs),
+        "batches": len(batches),
+        "clean_s": round(took, 1),
+        "kills": kills,
+        "rounds": rounds,
+        "rounds_equal_to_clean": rounds - len(failures),
+        "failures": failures,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["index", "serve"])
+    parser.add_argument("--docs", type=int, default=None)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--encoder", type=Path, default=None)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/wenda-crash"))
+    args = parser.parse_args()
+    args.docs = args.docs or (1500 if args.mode == "index" else 300)
+    args.work.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC)
+    out = run_index(args) if args.mode == "index" else run_serve(args)
+    out.update(
+        command=" ".join(["python", "bench/crash.py", *sys.argv[1:]]),
+        machine=f"{os.cpu_count()} cores, {sys.platform}",
+        date=started.strftime("%Y-%m-%d %H:%M UTC"),
+        minutes=round((dt.datetime.now(dt.UTC) - started).total_seconds() / 60, 1),
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"crash-{args.mode}.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in out.items() if k != "failures"}, indent=2))
+    if out["failures"]:
+        print("\n".join(out["failures"]), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
