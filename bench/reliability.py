@@ -1,7 +1,8 @@
-"""Crash safety, measured: SIGKILL at random moments, then the finished index equals a clean build.
+"""Reliability, measured (issue 7): crash safety under SIGKILL, and the HTTP API under mixed load.
 
-    python bench/crash.py index [--docs 1500] [--kills 20] [--work DIR] [--seed 0]
-    python bench/crash.py serve [--docs 300] [--kills 20] [--work DIR] [--seed 0]
+    python bench/reliability.py index [--docs 1500] [--kills 20] [--work DIR] [--seed 0]
+    python bench/reliability.py serve [--docs 300] [--kills 20] [--work DIR] [--seed 0]
+    python bench/reliability.py load [--docs 2000] [--clients 32] [--seconds 300] [--work DIR]
 
 ``index``: a corpus of Wikipedia summaries (``../shared/data/wiki-vital-summaries``, or
 ``WENDA_DATA``) written as files of every supported type (.txt, .md, .html, .pdf, .jsonl and a
@@ -17,7 +18,15 @@ batches; a killer SIGKILLs the server at random moments, the client restarts it 
 interrupted batch again (a name sent again replaces its document), as a user's retry would. The
 final index must equal one built by the same batches with no kill.
 
-Results: ``bench/results/reliability/crash-{index,serve}.json`` (RELIABILITY.md reports them).
+``load``: ``wenda serve`` over an index of ``--docs`` summaries (BM25 and TF-IDF, the defaults) and
+the shipped reader; ``--clients`` concurrent clients (threads, one keep-alive connection each) for
+``--seconds``, each request drawn at random: ``GET /v1/ask`` (60%), ``GET /v1/search`` (30%) or
+``POST /v1/documents`` adding one new uniquely named document (10%). The load stops by itself; the
+server listens on loopback only. Counted: requests, 5xx and other errors, latency percentiles per
+kind; the server's resident memory every 5 s (first and last minute, peak); afterwards the index
+must hold every acknowledged document exactly once.
+
+Results: ``bench/results/reliability/{index,serve,load}.json`` (RELIABILITY.md reports them).
 """
 
 from __future__ import annotations
@@ -91,7 +100,10 @@ def write_corpus(root: Path, docs: list[tuple[str, str]]) -> dict[str, int]:
         elif kind == ".md":
             name.write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
         elif kind == ".html":
-            name.write_text(f"<html><head><title>{title}</title></head><body><p>{text}</p></body></html>", encoding="utf-8")
+            name.write_text(
+                f"<html><head><title>{title}</title></head><body><p>{text}</p></body></html>",
+                encoding="utf-8",
+            )
         elif kind == ".pdf":
             name.write_bytes(_pdf(text))
         else:
@@ -106,7 +118,9 @@ def write_corpus(root: Path, docs: list[tuple[str, str]]) -> dict[str, int]:
     for start in range(0, len(groups[".json"]), 25):
         part = groups[".json"][start : start + 25]
         data = [{"title": t, "paragraphs": [{"context": x, "qas": []}]} for t, x in part]
-        (root / f"squad{start:05d}.json").write_text(json.dumps({"version": "1.1", "data": data}), encoding="utf-8")
+        (root / f"squad{start:05d}.json").write_text(
+            json.dumps({"version": "1.1", "data": data}), encoding="utf-8"
+        )
         counts[".json"] = counts.get(".json", 0) + 1
     return counts
 
@@ -134,10 +148,14 @@ def state(index: Path) -> dict:
     with Collection.open(index) as col:
         q = col.store.conn.execute
         where = str(Path(index).resolve())  # uploads' sources lie under the index directory
-        docs = sorted((s.replace(where, "INDEX"), t, x) for s, t, x in q("SELECT source, title, text FROM documents"))
+        docs = sorted(
+            (s.replace(where, "INDEX"), t, x) for s, t, x in q("SELECT source, title, text FROM documents")
+        )
         passages = sorted(
             (s.replace(where, "INDEX"), a, b)
-            for s, a, b in q("SELECT d.source, p.start, p.end FROM passages p JOIN documents d ON d.id = p.doc_id")
+            for s, a, b in q(
+                "SELECT d.source, p.start, p.end FROM passages p JOIN documents d ON d.id = p.doc_id"
+            )
         )
         sizes = {r: len(col.retriever(r)) for r in col.meta["retrievers"]}
         answers = {
@@ -162,7 +180,18 @@ def _compare(want: dict, index: Path, rounds: int, kills: int, failures: list[st
 
 def _index_cmd(corpus: Path, index: Path, encoder: Path) -> list[str]:
     flags = [x for r in RETRIEVERS for x in ("-r", r)]
-    return [sys.executable, "-m", "wenda", "index", str(corpus), "--index", str(index), *flags, "--encoder", str(encoder)]
+    return [
+        sys.executable,
+        "-m",
+        "wenda",
+        "index",
+        str(corpus),
+        "--index",
+        str(index),
+        *flags,
+        "--encoder",
+        str(encoder),
+    ]
 
 
 def run_index(args) -> dict:
@@ -183,7 +212,9 @@ def run_index(args) -> dict:
         index = work / "killed"
         shutil.rmtree(index, ignore_errors=True)
         while True:
-            proc = subprocess.Popen(_index_cmd(corpus, index, encoder), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                _index_cmd(corpus, index, encoder), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             runs += 1
             try:
                 proc.wait(timeout=rng.uniform(0.05, 0.9) * took)
@@ -264,7 +295,9 @@ def _batches(docs: list[tuple[str, str]], size: int = 10) -> list[list[dict]]:
     return [named[i : i + size] for i in range(0, len(named), size)]
 
 
-def _serve_build(index: Path, batches: list[list[dict]], kill_every: float | None, rng: random.Random) -> tuple[int, float]:
+def _serve_build(
+    index: Path, batches: list[list[dict]], kill_every: float | None, rng: random.Random
+) -> tuple[int, float]:
     """Post every batch to a server over ``index`` (fresh), killing it at random moments when
     ``kill_every`` (mean seconds between kills) is given; return kills and seconds taken."""
     from wenda.collection import Collection
@@ -319,28 +352,155 @@ def run_serve(args) -> dict:
     }
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _load_client(port: int, titles: list[str], stop: float, seed: int, log: list, acked: list) -> None:
+    """Random requests on one keep-alive connection until ``stop``; log (kind, ms, status)."""
+    import http.client
+    import urllib.parse
+
+    rng, n = random.Random(seed), 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    while time.perf_counter() < stop:
+        roll, title = rng.random(), rng.choice(titles)
+        if roll < 0.6:
+            kind, method, path, body = (
+                "ask",
+                "GET",
+                "/v1/ask?" + urllib.parse.urlencode({"q": f"What is {title}?"}),
+                None,
+            )
+        elif roll < 0.9:
+            kind, method, path, body = (
+                "search",
+                "GET",
+                "/v1/search?" + urllib.parse.urlencode({"q": title}),
+                None,
+            )
+        else:
+            n += 1
+            name = f"load-{seed}-{n}.md"
+            doc = {
+                "name": name,
+                "text": f"# Note {seed}-{n}\n\nA note about {title}, number {n} of client {seed}.",
+            }
+            kind, method, path, body = "add", "POST", "/v1/documents", json.dumps({"documents": [doc]})
+        headers = {"X-API-Key": KEY, "Content-Type": "application/json"} if body else {}
+        start = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            reply = conn.getresponse()
+            reply.read()
+            status = reply.status
+        except (OSError, http.client.HTTPException):
+            status = 0  # connection error
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        log.append((kind, 1000 * (time.perf_counter() - start), status))
+        if kind == "add" and status == 200:
+            acked.append(name)
+    conn.close()
+
+
+def run_load(args) -> dict:
+    import numpy as np
+
+    from wenda.collection import Collection
+
+    docs = summaries(args.docs)
+    index = args.work / "load-index"
+    shutil.rmtree(index, ignore_errors=True)
+    corpus = args.work / "load-corpus"
+    write_corpus(corpus, docs)
+    with Collection.open_or_create(index) as col:
+        col.add([corpus])
+    server = Server(index)
+    server.start()
+    titles, logs, acked, memory = [t for t, _ in docs], [[] for _ in range(args.clients)], [], []
+    t0 = time.perf_counter()
+    stop = t0 + args.seconds
+    threads = [
+        threading.Thread(target=_load_client, args=(server.port, titles, stop, c, logs[c], acked))
+        for c in range(args.clients)
+    ]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        memory.append((round(time.perf_counter() - t0, 1), round(_rss_mb(server.proc.pid), 1)))
+        time.sleep(5)
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    server.kill()
+    with Collection.open(index) as col:
+        names = [
+            Path(s).name
+            for (s,) in col.store.conn.execute("SELECT source FROM documents WHERE source LIKE '%/uploads/load-%'")
+        ]
+    replies = [x for log in logs for x in log]
+    first = [m for t, m in memory if t <= 60]
+    last = [m for t, m in memory if t >= memory[-1][0] - 60]
+    per_kind = {}
+    for kind in ("ask", "search", "add"):
+        ms = [m for k, m, st in replies if k == kind and st == 200]
+        per_kind[kind] = {
+            "requests": sum(k == kind for k, _, _ in replies),
+            **{f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95, 99) if ms},
+        }
+    return {
+        "what": "wenda serve under mixed load: ask 60%, search 30%, document adds 10%",
+        "docs": len(docs),
+        "clients": args.clients,
+        "seconds": round(wall, 1),
+        "requests": len(replies),
+        "requests_per_s": round(len(replies) / wall, 2),
+        "server_errors_5xx": sum(st >= 500 for _, _, st in replies),
+        "other_errors": sum(st != 200 and st < 500 for _, _, st in replies),
+        "per_kind": per_kind,
+        "all_ms": {f"p{p}": round(float(np.percentile([m for _, m, _ in replies], p)), 1) for p in (50, 99)},
+        "adds_acknowledged": len(acked),
+        "adds_in_index": len(names),
+        "adds_lost": len(set(acked) - set(names)),
+        "adds_duplicated": len(names) - len(set(names)),
+        "rss_mb_first_minute": round(sum(first) / len(first), 1),
+        "rss_mb_last_minute": round(sum(last) / len(last), 1),
+        "rss_mb_peak": max(m for _, m in memory),
+        "memory_samples": memory,
+        "failures": [],
+    }
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["index", "serve"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("mode", choices=["index", "serve", "load"])
     parser.add_argument("--docs", type=int, default=None)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--encoder", type=Path, default=None)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/wenda-crash"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/wenda-reliability"))
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=300.0)
     args = parser.parse_args()
-    args.docs = args.docs or (1500 if args.mode == "index" else 300)
+    args.docs = args.docs or {"index": 1500, "serve": 300, "load": 2000}[args.mode]
     args.work.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
-    out = run_index(args) if args.mode == "index" else run_serve(args)
+    out = {"index": run_index, "serve": run_serve, "load": run_load}[args.mode](args)
     out.update(
-        command=" ".join(["python", "bench/crash.py", *sys.argv[1:]]),
+        command=" ".join(["python", "bench/reliability.py", *sys.argv[1:]]),
         machine=f"{os.cpu_count()} cores, {sys.platform}",
         date=started.strftime("%Y-%m-%d %H:%M UTC"),
         minutes=round((dt.datetime.now(dt.UTC) - started).total_seconds() / 60, 1),
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"crash-{args.mode}.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in out.items() if k != "failures"}, indent=2))
+    (RESULTS / f"{args.mode}.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in out.items() if k not in ("failures", "memory_samples")}, indent=2))
     if out["failures"]:
         print("\n".join(out["failures"]), file=sys.stderr)
         sys.exit(1)
