@@ -40,7 +40,7 @@ def test_load_ranker_scores_raw_text(model_dir):
     [
         (lambda d: (d / "config.json").unlink(), "no config.json"),
         (lambda d: (d / "config.json").write_text("{oops"), "corrupt"),
-        (lambda d: (d / "model.safetensors").write_bytes(b"\x00" * 20), "corrupt"),
+        (lambda d: (d / "model.safetensors").write_bytes(b"\x00" * 20), "model.safetensors: its contents differ"),
         (lambda d: (d / "model.safetensors").unlink(), "missing"),
         (lambda d: (d / "vocab.json").unlink(), "missing"),
     ],
