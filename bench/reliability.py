@@ -3,6 +3,7 @@
     python bench/reliability.py index [--docs 1500] [--kills 20] [--work DIR] [--seed 0]
     python bench/reliability.py serve [--docs 300] [--kills 20] [--work DIR] [--seed 0]
     python bench/reliability.py load [--docs 2000] [--clients 32] [--seconds 300] [--work DIR]
+    python bench/reliability.py damage [--docs 1500] [--work DIR]
 
 ``index``: a corpus of Wikipedia summaries (``../shared/data/wiki-vital-summaries``, or
 ``WENDA_DATA``) written as files of every supported type (.txt, .md, .html, .pdf, .jsonl and a
@@ -26,7 +27,15 @@ server listens on loopback only. Counted: requests, 5xx and other errors, latenc
 kind; the server's resident memory every 5 s (first and last minute, peak); afterwards the index
 must hold every acknowledged document exactly once.
 
-Results: ``bench/results/reliability/{index,serve,load}.json`` (RELIABILITY.md reports them).
+``damage``: the ``index`` corpus built once (BM25, TF-IDF, dense), then every file of the index
+damaged in turn, one way at a time, in a fresh copy: truncated to half, emptied, deleted, one byte
+flipped at a quarter, half and three quarters of the file, and a 4 KiB block zeroed at its middle.
+Each case opens the index and searches with every retriever (and hybrid): it must end in a clear
+``WendaError`` (no library exception) or in answers equal to the undamaged index's; never in
+different answers. ``wenda check`` must flag every case that errs (except damage to
+``wenda.json`` or ``docs.sqlite``, which it reports as not repairable).
+
+Results: ``bench/results/reliability/{index,serve,load,damage}.json`` (RELIABILITY.md reports them).
 """
 
 from __future__ import annotations
@@ -440,7 +449,9 @@ def run_load(args) -> dict:
     with Collection.open(index) as col:
         names = [
             Path(s).name
-            for (s,) in col.store.conn.execute("SELECT source FROM documents WHERE source LIKE '%/uploads/load-%'")
+            for (s,) in col.store.conn.execute(
+                "SELECT source FROM documents WHERE source LIKE '%/uploads/load-%'"
+            )
         ]
     replies = [x for log in logs for x in log]
     first = [m for t, m in memory if t <= 60]
@@ -475,11 +486,95 @@ def run_load(args) -> dict:
     }
 
 
+DAMAGES = ("truncate", "empty", "delete", "flip@0.25", "flip@0.5", "flip@0.75", "zero4k")
+
+
+def damage_file(path: Path, how: str) -> bool:
+    """Damage ``path`` one way (see ``DAMAGES``); False when that way does not apply (empty file)."""
+    data = bytearray(path.read_bytes())
+    if how == "delete":
+        path.unlink()
+        return True
+    if how == "empty":
+        path.write_bytes(b"")
+        return bool(data)
+    if not data:
+        return False
+    if how == "truncate":
+        del data[len(data) // 2 :]
+    elif how.startswith("flip@"):
+        data[int(float(how[5:]) * (len(data) - 1))] ^= 0xFF
+    else:
+        mid = len(data) // 2
+        data[mid : mid + 4096] = bytes(len(data[mid : mid + 4096]))
+    path.write_bytes(bytes(data))
+    return True
+
+
+def _answers(index: Path) -> dict:
+    from wenda.collection import Collection
+
+    with Collection.open(index) as col:
+        return {
+            (r, q): [
+                (h.passage_id, round(h.score, 5), h.source, h.text) for h in col.search(q, k=10, retriever=r)
+            ]
+            for r in [*col.meta["retrievers"], "hybrid"]
+            for q in QUERIES
+        }
+
+
+def run_damage(args) -> dict:
+    from wenda.check import check_index
+    from wenda.errors import WendaError
+
+    docs = summaries(args.docs)
+    corpus, encoder = args.work / "corpus", args.encoder or make_encoder(args.work, docs)
+    write_corpus(corpus, docs)
+    clean = args.work / "damage-clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    subprocess.run(_index_cmd(corpus, clean, encoder), check=True, capture_output=True)
+    want = _answers(clean)
+    files = sorted(p.relative_to(clean) for p in clean.rglob("*") if p.is_file() and "lock" not in p.name)
+    outcome = {"clear_error": 0, "same_answers": 0, "other_exception": 0, "different_answers": 0}
+    failures, unflagged, copy = [], [], args.work / "damage-copy"
+    for rel in files:
+        for how in DAMAGES:
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(clean, copy)
+            if not damage_file(copy / rel, how):
+                continue
+            try:
+                kind = "same_answers" if _answers(copy) == want else "different_answers"
+            except WendaError:
+                kind = "clear_error"
+                if all(f.ok for f in check_index(copy)):
+                    unflagged.append(f"{rel} {how}")
+            except BaseException as exc:  # noqa: BLE001 - what is being measured
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                kind = "other_exception"
+                failures.append(f"{rel} {how}: {type(exc).__name__}: {str(exc)[:200]}")
+            if kind == "different_answers":
+                failures.append(f"{rel} {how}: answers changed silently")
+            outcome[kind] += 1
+    shutil.rmtree(copy, ignore_errors=True)
+    return {
+        "what": "every index file damaged in turn (7 ways); open + search with every retriever",
+        "docs": len(docs),
+        "files": len(files),
+        "cases": sum(outcome.values()),
+        **outcome,
+        "errors_not_flagged_by_wenda_check": unflagged,
+        "failures": failures + [f"wenda check missed: {u}" for u in unflagged],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["index", "serve", "load"])
+    parser.add_argument("mode", choices=["index", "serve", "load", "damage"])
     parser.add_argument("--docs", type=int, default=None)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
@@ -488,10 +583,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=300.0)
     args = parser.parse_args()
-    args.docs = args.docs or {"index": 1500, "serve": 300, "load": 2000}[args.mode]
+    args.docs = args.docs or {"index": 1500, "serve": 300, "load": 2000, "damage": 1500}[args.mode]
     args.work.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
-    out = {"index": run_index, "serve": run_serve, "load": run_load}[args.mode](args)
+    out = {"index": run_index, "serve": run_serve, "load": run_load, "damage": run_damage}[args.mode](args)
     out.update(
         command=" ".join(["python", "bench/reliability.py", *sys.argv[1:]]),
         machine=f"{os.cpu_count()} cores, {sys.platform}",

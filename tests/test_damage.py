@@ -142,6 +142,19 @@ def test_a_damaged_store_is_reported_with_what_to_do(built, tmp_path):
         Collection.open(index)
 
 
+def test_altered_document_text_is_an_error_not_a_changed_answer(built, tmp_path):
+    import sqlite3
+
+    index = tmp_path / "idx"
+    shutil.copytree(built, index)
+    with sqlite3.connect(index / "docs.sqlite") as db:  # as a flipped byte inside a page would
+        db.execute("UPDATE documents SET text = replace(text, 'river', 'rivet')")
+    with pytest.raises(WendaError, match="no longer matches the hash"):
+        _answers(index)
+    bad = [f for f in check_index(index) if not f.ok]
+    assert [f.part for f in bad] == ["docs.sqlite"] and "backup" in bad[0].fix
+
+
 def test_wenda_check_cli_exit_codes_and_json(built, tmp_path):
     index = tmp_path / "idx"
     shutil.copytree(built, index)

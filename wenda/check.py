@@ -10,7 +10,8 @@ documents' text and provenance): it must be restored from a backup or the docume
 What is checked, per part:
 
 - ``wenda.json``: readable, of this format;
-- ``docs.sqlite``: SQLite's ``PRAGMA quick_check`` (page and index structure), wenda's format;
+- ``docs.sqlite``: SQLite's ``PRAGMA quick_check`` (page and index structure), wenda's format,
+  and every document's title and text against the hash recorded when it was indexed;
 - each retriever: opens (every data file's SHA-256 against the digests recorded when it was
   written, ``wenda.index.integrity``; models against theirs), has applied the store's change log
   (else it only lags: ``wenda index`` catches it up), holds as many passages as the store, and
@@ -89,10 +90,20 @@ def _check_head(path: Path) -> list[Finding]:
         return [Finding("wenda.json", False, str(exc), _STORE_FIX)]
     head = Finding("wenda.json", True, f"format {meta['format']}, retrievers {meta['retrievers']}")
     try:
-        Store.open(path / "docs.sqlite").close()
+        Store.open(path / "docs.sqlite").close()  # present, a database, wenda's format
     except WendaError as exc:
         return [head, Finding("docs.sqlite", False, str(exc), _STORE_FIX)]
-    return [head, _quick_check(path / "docs.sqlite")]
+    store = _quick_check(path / "docs.sqlite")
+    if store.ok:
+        try:
+            opened = Store.open(path / "docs.sqlite")
+            try:
+                opened.verify_documents()
+            finally:
+                opened.close()
+        except WendaError as exc:
+            store = Finding("docs.sqlite", False, str(exc), _STORE_FIX)
+    return [head, store]
 
 
 _STORE_FIX = (
@@ -102,7 +113,10 @@ _STORE_FIX = (
 
 
 def _quick_check(db: Path) -> Finding:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.DatabaseError as exc:
+        return Finding("docs.sqlite", False, f"{db}: {exc}", _STORE_FIX)
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check")]
         counts = {

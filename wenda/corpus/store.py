@@ -46,8 +46,8 @@ def content_hash(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def _doc_hash(doc: Document) -> str:
-    return content_hash(json.dumps([doc.title, doc.text], ensure_ascii=False))
+def _doc_hash(title: str, text: str) -> str:
+    return content_hash(json.dumps([title, text], ensure_ascii=False))
 
 
 class Store:
@@ -56,6 +56,18 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self._verified: set[int] = set()  # documents whose text matched their hash, this session
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """SQLite's errors about a damaged database, as a clear :class:`IndexError_`."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(
+                f"{self.path}: cannot read the document store ({exc}); "
+                f"`wenda check --index {self.path.parent}` tells what is damaged"
+            ) from None
 
     @classmethod
     def open(cls, path: Path, create: bool = False) -> Store:
@@ -148,7 +160,7 @@ class Store:
         }
         added = 0
         for doc, doc_spans in zip(docs, spans, strict=True):
-            h = _doc_hash(doc)
+            h = _doc_hash(doc.title, doc.text)
             prev = old.pop(doc.source, None)
             if prev is not None and prev[1] == h:
                 continue
@@ -196,38 +208,79 @@ class Store:
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
     def passages(self, ids: Sequence[int]) -> dict[int, dict]:
-        """Passage id -> its text, offsets and document (id, source, title) for live passages."""
+        """Passage id -> its text, offsets and document (id, source, title) for live passages.
+
+        Raises:
+            IndexError_: the store is damaged, or a document's text no longer matches the hash
+                recorded when it was indexed (never a silently altered passage).
+        """
         out: dict[int, dict] = {}
-        for chunk in range(0, len(ids), 500):
-            part = list(ids[chunk : chunk + 500])
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                f"SELECT p.id, p.doc_id, p.start, p.end, {_PASSAGE_TEXT}, d.source, d.title "
-                f"FROM passages p JOIN documents d ON d.id = p.doc_id WHERE p.id IN ({marks})",
-                part,
-            )
-            for pid, doc_id, start, end, text, source, title in rows:
-                out[pid] = dict(passage=Passage(pid, doc_id, start, end, text), source=source, title=title)
+        with self._reading():
+            for chunk in range(0, len(ids), 500):
+                part = list(ids[chunk : chunk + 500])
+                marks = ",".join("?" * len(part))
+                rows = self.conn.execute(
+                    f"SELECT p.id, p.doc_id, p.start, p.end, {_PASSAGE_TEXT}, d.source, d.title "
+                    f"FROM passages p JOIN documents d ON d.id = p.doc_id WHERE p.id IN ({marks})",
+                    part,
+                ).fetchall()
+                self._verify({doc_id for _, doc_id, *_ in rows} - self._verified)
+                for pid, doc_id, start, end, text, source, title in rows:
+                    out[pid] = dict(
+                        passage=Passage(pid, doc_id, start, end, text), source=source, title=title
+                    )
         return out
+
+    def verify_documents(self) -> int:
+        """Check every document against its recorded hash; return how many (``wenda check``).
+
+        Raises:
+            IndexError_: as :meth:`passages`.
+        """
+        with self._reading():
+            ids = [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
+            for start in range(0, len(ids), 500):
+                self._verify(set(ids[start : start + 500]))
+        return len(ids)
+
+    def _verify(self, doc_ids: set[int]) -> None:
+        """Check documents' title and text against their recorded hashes (once per session)."""
+        if not doc_ids:
+            return
+        marks = ",".join("?" * len(doc_ids))
+        rows = self.conn.execute(
+            f"SELECT id, source, title, text, hash FROM documents WHERE id IN ({marks})", list(doc_ids)
+        )
+        for doc_id, source, title, text, recorded in rows:
+            if _doc_hash(title, text) != recorded:
+                raise IndexError_(
+                    f"{self.path}: document {doc_id} ({source}) no longer matches the hash recorded when "
+                    "it was indexed: the document store is damaged; restore it from a backup or index "
+                    "the documents again"
+                )
+            self._verified.add(doc_id)
 
     def document(self, doc_id: int) -> dict | None:
         """A stored document as a dict (id, file, source, title, text, meta), or None."""
-        row = self.conn.execute(
-            "SELECT id, file, source, title, text, meta FROM documents WHERE id = ?", (doc_id,)
-        ).fetchone()
-        if row is None:
-            return None
+        with self._reading():
+            row = self.conn.execute(
+                "SELECT id, file, source, title, text, meta FROM documents WHERE id = ?", (doc_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            self._verify({doc_id} - self._verified)
         keys = ("id", "file", "source", "title", "text", "meta")
         return {**dict(zip(keys, row, strict=True)), "meta": json.loads(row[5])}
 
     def list_documents(self, offset: int = 0, limit: int = 100) -> list[dict]:
         """Stored documents in id order: id, file, source, title, characters and passages."""
-        rows = self.conn.execute(
-            "SELECT d.id, d.file, d.source, d.title, length(d.text), "
-            "(SELECT count(*) FROM passages p WHERE p.doc_id = d.id) "
-            "FROM documents d ORDER BY d.id LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
+        with self._reading():
+            rows = self.conn.execute(
+                "SELECT d.id, d.file, d.source, d.title, length(d.text), "
+                "(SELECT count(*) FROM passages p WHERE p.doc_id = d.id) "
+                "FROM documents d ORDER BY d.id LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
         keys = ("id", "file", "source", "title", "chars", "passages")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
@@ -242,10 +295,11 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Numbers of files, documents and passages."""
         q = self.conn.execute
-        return {
-            name: q(f"SELECT count(*) FROM {name}").fetchone()[0]
-            for name in ("files", "documents", "passages")
-        }
+        with self._reading():
+            return {
+                name: q(f"SELECT count(*) FROM {name}").fetchone()[0]
+                for name in ("files", "documents", "passages")
+            }
 
     # --- the change log ---------------------------------------------------------------------------
     def max_seq(self) -> int:
@@ -255,12 +309,13 @@ class Store:
 
     def changes_since(self, seq: int, limit: int = 50_000) -> list[Op]:
         """Up to ``limit`` ops after ``seq``; an add whose passage is gone since reads as a delete."""
-        rows = self.conn.execute(
-            f"SELECT c.seq, c.passage_id, CASE WHEN c.op = 'add' THEN {_PASSAGE_TEXT} END "
-            "FROM changes c LEFT JOIN passages p ON p.id = c.passage_id "
-            "LEFT JOIN documents d ON d.id = p.doc_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?",
-            (seq, limit),
-        )
+        with self._reading():
+            rows = self.conn.execute(
+                f"SELECT c.seq, c.passage_id, CASE WHEN c.op = 'add' THEN {_PASSAGE_TEXT} END "
+                "FROM changes c LEFT JOIN passages p ON p.id = c.passage_id "
+                "LEFT JOIN documents d ON d.id = p.doc_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
         return [Op(s, pid, text) for s, pid, text in rows]
 
     def snapshot_ops(self, limit: int = 50_000, after: int = 0) -> Iterator[list[Op]]:
@@ -268,11 +323,12 @@ class Store:
         ``limit`` at a time, for building a new retriever."""
         seq, last = self.max_seq(), after
         while True:
-            rows = self.conn.execute(
-                f"SELECT p.id, {_PASSAGE_TEXT} FROM passages p JOIN documents d ON d.id = p.doc_id "
-                "WHERE p.id > ? ORDER BY p.id LIMIT ?",
-                (last, limit),
-            ).fetchall()
+            with self._reading():
+                rows = self.conn.execute(
+                    f"SELECT p.id, {_PASSAGE_TEXT} FROM passages p JOIN documents d ON d.id = p.doc_id "
+                    "WHERE p.id > ? ORDER BY p.id LIMIT ?",
+                    (last, limit),
+                ).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
