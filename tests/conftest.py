@@ -10,6 +10,11 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
+from hypothesis import settings
+
+# `pytest --hypothesis-profile=long` runs the property-based tests with many more examples
+# (RELIABILITY.md reports such a run); registered here, before the plugin reads the option.
+settings.register_profile("long", max_examples=3000, deadline=None)
 
 DATA = Path(os.environ.get("WENDA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -85,7 +90,8 @@ def qa_data(tmp_path: Path, monkeypatch) -> Path:
     _write_wikiqa(wikiqa, "test", _QA[3:], no_answer=3)
     for split, qs in (("TRAIN", _QA), ("DEV", _QA[:3])):
         body = "".join(
-            f"<QApairs id='{i}'>\n" + _trecqa_block("question", q)
+            f"<QApairs id='{i}'>\n"
+            + _trecqa_block("question", q)
             + "".join(_trecqa_block("positive" if j == 0 else "negative", c) for j, c in enumerate(cands))
             + "</QApairs>\n"
             for i, (q, cands) in enumerate(qs, 1)

@@ -19,9 +19,7 @@ from wenda.collection import Collection
 from wenda.corpus.loaders import MAX_HTML_DEPTH, MB, SUPPORTED, read_documents
 from wenda.errors import IngestError
 
-settings.register_profile("long", max_examples=3000, deadline=None)
 FUZZ = settings(
-    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -138,7 +136,11 @@ def _pdf_with_stream(stream: bytes) -> bytes:
     return bytes(out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=settings.default.max_examples // 4,  # each example indexes a folder
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(files=st.lists(st.tuples(st.sampled_from(SUPPORTED), st.binary(max_size=500)), min_size=1, max_size=6))
 def test_indexing_a_folder_of_junk_reports_each_bad_file_and_loses_nothing(tmp_path_factory, files):
     root = tmp_path_factory.mktemp("junk")
@@ -254,3 +256,51 @@ def test_oversized_bodies_and_hostile_names_are_refused(client):
     added = {d["file"] for d in client.get("/v1/documents").json()["documents"]} - before
     for file in added:  # accepted ones live under sanitized names inside the index's uploads/
         assert Path(file).parent.name == "uploads" and os.path.normpath(file) == file and "\x00" not in file
+
+
+def test_slow_and_stalled_clients_do_not_block_others(tmp_path):
+    """Clients that send half a request and stall (slowloris) hold a connection each, not the
+    server: a normal request is still answered."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    pytest.importorskip("fastapi")
+    import uvicorn
+
+    from wenda.config import Settings
+    from wenda.serve.app import create_app
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("The Seine flows through Paris.")
+    with Collection.open_or_create(tmp_path / "idx") as col:
+        col.add([tmp_path / "docs"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(tmp_path / "idx", cfg=Settings()), port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    stalled = []
+    try:
+        for i in range(30):
+            c = socket.create_connection(("127.0.0.1", port))
+            partial = (
+                b"GET /v1/health HTTP/1.1\r\nHost: x\r\n"
+                if i % 2
+                else b"POST /v1/search HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{"
+            )
+            c.sendall(partial)
+            stalled.append(c)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/search?q=Seine", timeout=30) as r:
+            assert r.status == 200 and b"Seine" in r.read()
+    finally:
+        for c in stalled:
+            c.close()
+        server.should_exit = True
+        thread.join(timeout=30)
