@@ -63,7 +63,7 @@ class Wenda:
 
     def search(self, query: str, k: int = 10, retriever: str | None = None) -> list[Hit]:
         """The ``k`` best passages (re-ranked when the index was opened with a reranker)."""
-        return pipeline.search(self.collection, query, k, retriever, self.reranker)
+        return pipeline.search(self.collection, query, k, retriever=retriever, reranker=self.reranker)
 
     def ask(
         self, question: str, passages: int | None = None, retriever: str | None = None, top: int = 3

@@ -15,18 +15,11 @@ from wenda.types import AnswerHit, AskResult, Hit
 SPANS = 20  # candidate spans taken from the reader before aggregation
 
 
-def search(
-    collection: Collection,
-    query: str,
-    k: int = 10,
-    retriever: str | None = None,
-    reranker=None,
-    depth: int = 50,
-) -> list[Hit]:
+def search(collection: Collection, query: str, k: int = 10, **options) -> list[Hit]:
     """The ``k`` best passages for ``query``: retrieved, then, with a ``reranker`` (a
     :class:`wenda.rank.reranker.Reranker`), the top ``max(depth, k)`` re-scored and re-ordered by it.
-    """
-    return search_timed(collection, query, k, retriever, reranker, depth)[0]
+    ``options``: ``retriever``, ``reranker``, ``depth``, as for :func:`search_timed`."""
+    return search_timed(collection, query, k, **options)[0]
 
 
 def search_timed(
