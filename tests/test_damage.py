@@ -193,3 +193,21 @@ def test_model_files_are_checked_against_their_digests(tmp_path):
             load_model(directory, "encode")
         (directory / name).write_bytes(saved)
     load_model(directory, "encode")
+
+
+@pytest.mark.parametrize(
+    ("rel", "message"),
+    [
+        ("wenda.json", "index format 99, expected 1"),
+        ("retrievers/bm25/params.json", "is not a retriever index of format 1"),
+        ("retrievers/dense/encoder/config.json", "is not a model of kind .encode. and format 1"),
+    ],
+)
+def test_version_mismatches_say_what_they_found_and_expected(built, tmp_path, rel, message):
+    index = tmp_path / "idx"
+    shutil.copytree(built, index)
+    meta = json.loads((index / rel).read_text())
+    (index / rel).write_text(json.dumps({**meta, "format": 99}))
+    with pytest.raises(WendaError, match=message):
+        _answers(index)
+    assert not all(f.ok for f in check_index(index))

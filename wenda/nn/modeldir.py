@@ -73,7 +73,7 @@ def read_meta(directory: Path, kind: str) -> dict:
     found, _, name = str(meta.get("type", "")).partition("/")
     if found != kind or meta.get("format") != FORMAT:
         raise ModelError(
-            f"{directory}: type {meta.get('type')!r} format {meta.get('format')!r} is not a {kind} model of format {FORMAT}"
+            f"{directory}: type {meta.get('type')!r} format {meta.get('format')!r} is not a model of kind {kind!r} and format {FORMAT}"
         )
     meta["name"] = name
     return meta
