@@ -211,3 +211,19 @@ def test_version_mismatches_say_what_they_found_and_expected(built, tmp_path, re
     with pytest.raises(WendaError, match=message):
         _answers(index)
     assert not all(f.ok for f in check_index(index))
+
+
+def test_the_api_answers_503_with_the_repair_when_a_retriever_is_damaged(built, tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from wenda.config import Settings
+    from wenda.serve.app import create_app
+
+    index = tmp_path / "idx"
+    shutil.copytree(built, index)
+    _damage(next(index.glob("retrievers/bm25/tantivy/*.term")), "flip")
+    with TestClient(create_app(index, cfg=Settings())) as client:
+        r = client.get("/v1/search", params={"q": "river"})
+        assert r.status_code == 503 and "wenda check" in r.json()["detail"]
+        assert client.get("/v1/search", params={"q": "river", "retriever": "tfidf"}).status_code == 200

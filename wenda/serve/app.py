@@ -13,7 +13,7 @@ The models load once, at start-up. Requests run in worker threads one at a time 
 SQLite store, the retrievers' searchers and the models are shared), questions that arrive together
 read together (``wenda.serve.batcher``), each request within ``request_timeout_s`` (504 after it; the work itself still completes in its thread). Bodies over
 ``max_request_kb`` get 413; wenda's own errors (bad query, unknown retriever, bad document, no
-speech synthesizer) get 400.
+speech synthesizer) get 400; a damaged index file 503 (``wenda check`` says what to repair).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from wenda.api import Wenda
 from wenda.config import Settings
 from wenda.config import settings as load_settings
 from wenda.corpus.uploads import FOLDER, save_upload
-from wenda.errors import WendaError
+from wenda.errors import IndexError_, WendaError
 from wenda.serve import schemas as s
 from wenda.serve.batcher import AskBatcher
 from wenda.serve.middleware import AccessLog, BodyLimit
@@ -123,6 +123,7 @@ def create_app(
     app = FastAPI(title="wenda", version=__version__, lifespan=lifespan, description=__doc__)
     app.state.service = service
     app.add_exception_handler(WendaError, _bad_request)
+    app.add_exception_handler(IndexError_, _damaged_index)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     _routes(app)
     add_web(app, _reads)
@@ -133,6 +134,11 @@ def create_app(
 
 async def _bad_request(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+async def _damaged_index(request: Request, exc: Exception) -> JSONResponse:
+    """A damaged or missing index file is the server's problem, not the request's: 503."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
