@@ -2,7 +2,7 @@
 
     python bench/reliability.py index [--docs 1500] [--kills 20] [--work DIR] [--seed 0]
     python bench/reliability.py serve [--docs 300] [--kills 20] [--work DIR] [--seed 0]
-    python bench/reliability.py load [--docs 2000] [--clients 32] [--seconds 300] [--work DIR]
+    python bench/reliability.py load [--docs 2000] [--clients 32] [--seconds 300] [--adds 0.1] [--work DIR]
     python bench/reliability.py damage [--docs 1500] [--work DIR]
 
 ``index``: a corpus of Wikipedia summaries (``../shared/data/wiki-vital-summaries``, or
@@ -21,8 +21,8 @@ final index must equal one built by the same batches with no kill.
 
 ``load``: ``wenda serve`` over an index of ``--docs`` summaries (BM25 and TF-IDF, the defaults) and
 the shipped reader; ``--clients`` concurrent clients (threads, one keep-alive connection each) for
-``--seconds``, each request drawn at random: ``GET /v1/ask`` (60%), ``GET /v1/search`` (30%) or
-``POST /v1/documents`` adding one new uniquely named document (10%). The load stops by itself; the
+``--seconds``, each request drawn at random: ``POST /v1/documents`` adding one new uniquely named
+document (``--adds``, default 10%), else ``GET /v1/ask`` or ``GET /v1/search`` (2:1: 60% and 30%). The load stops by itself; the
 server listens on loopback only. Counted: requests, 5xx and other errors, latency percentiles per
 kind; the server's resident memory every 5 s (first and last minute, peak); afterwards the index
 must hold every acknowledged document exactly once.
@@ -368,8 +368,11 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _load_client(port: int, titles: list[str], stop: float, seed: int, log: list, acked: list) -> None:
-    """Random requests on one keep-alive connection until ``stop``; log (kind, ms, status)."""
+def _load_client(
+    port: int, titles: list[str], stop: float, seed: int, log: list, acked: list, adds: float
+) -> None:
+    """Random requests on one keep-alive connection until ``stop``: asks and searches 2:1, and a
+    share ``adds`` of document adds; log (kind, ms, status)."""
     import http.client
     import urllib.parse
 
@@ -377,14 +380,14 @@ def _load_client(port: int, titles: list[str], stop: float, seed: int, log: list
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     while time.perf_counter() < stop:
         roll, title = rng.random(), rng.choice(titles)
-        if roll < 0.6:
+        if roll < (1 - adds) * 2 / 3:
             kind, method, path, body = (
                 "ask",
                 "GET",
                 "/v1/ask?" + urllib.parse.urlencode({"q": f"What is {title}?"}),
                 None,
             )
-        elif roll < 0.9:
+        elif roll < 1 - adds:
             kind, method, path, body = (
                 "search",
                 "GET",
@@ -434,7 +437,7 @@ def run_load(args) -> dict:
     t0 = time.perf_counter()
     stop = t0 + args.seconds
     threads = [
-        threading.Thread(target=_load_client, args=(server.port, titles, stop, c, logs[c], acked))
+        threading.Thread(target=_load_client, args=(server.port, titles, stop, c, logs[c], acked, args.adds))
         for c in range(args.clients)
     ]
     for t in threads:
@@ -464,7 +467,7 @@ def run_load(args) -> dict:
             **{f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95, 99) if ms},
         }
     return {
-        "what": "wenda serve under mixed load: ask 60%, search 30%, document adds 10%",
+        "what": f"wenda serve under mixed load: document adds {args.adds:.0%}, the rest ask and search 2:1",
         "docs": len(docs),
         "clients": args.clients,
         "seconds": round(wall, 1),
@@ -582,6 +585,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/wenda-reliability"))
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument(
+        "--adds", type=float, default=0.1, help="share of requests that add a document (load)"
+    )
     args = parser.parse_args()
     args.docs = args.docs or {"index": 1500, "serve": 300, "load": 2000, "damage": 1500}[args.mode]
     args.work.mkdir(parents=True, exist_ok=True)
