@@ -106,7 +106,7 @@ def test_every_damaged_file_gives_a_clear_error_or_the_same_answers(built, tmp_p
                 assert "Traceback" not in msg
             else:
                 assert answers == clean, f"{rel} {mode}: answers changed silently"
-            shutil.rmtree(copy)
+            shutil.rmtree(copy, ignore_errors=True)  # tantivy may still be closing its files
     assert tried > 100 and errors > 0.75 * tried
 
 
