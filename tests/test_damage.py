@@ -151,6 +151,8 @@ def test_altered_document_text_is_an_error_not_a_changed_answer(built, tmp_path)
         db.execute("UPDATE documents SET text = replace(text, 'river', 'rivet')")
     with pytest.raises(WendaError, match="no longer matches the hash"):
         _answers(index)
+    with Collection.open(index) as col, pytest.raises(WendaError, match="no longer matches the hash"):
+        col.store.document(1)
     bad = [f for f in check_index(index) if not f.ok]
     assert [f.part for f in bad] == ["docs.sqlite"] and "backup" in bad[0].fix
 

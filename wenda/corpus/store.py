@@ -251,26 +251,29 @@ class Store:
         rows = self.conn.execute(
             f"SELECT id, source, title, text, hash FROM documents WHERE id IN ({marks})", list(doc_ids)
         )
-        for doc_id, source, title, text, recorded in rows:
-            if _doc_hash(title, text) != recorded:
-                raise IndexError_(
-                    f"{self.path}: document {doc_id} ({source}) no longer matches the hash recorded when "
-                    "it was indexed: the document store is damaged; restore it from a backup or index "
-                    "the documents again"
-                )
-            self._verified.add(doc_id)
+        for row in rows:
+            self._check_hash(*row)
+
+    def _check_hash(self, doc_id: int, source: str, title: str, text: str, recorded: str) -> None:
+        if _doc_hash(title, text) != recorded:
+            raise IndexError_(
+                f"{self.path}: document {doc_id} ({source}) no longer matches the hash recorded when "
+                "it was indexed: the document store is damaged; restore it from a backup or index "
+                "the documents again"
+            )
+        self._verified.add(doc_id)
 
     def document(self, doc_id: int) -> dict | None:
         """A stored document as a dict (id, file, source, title, text, meta), or None."""
         with self._reading():
             row = self.conn.execute(
-                "SELECT id, file, source, title, text, meta FROM documents WHERE id = ?", (doc_id,)
+                "SELECT id, file, source, title, text, meta, hash FROM documents WHERE id = ?", (doc_id,)
             ).fetchone()
-            if row is None:
-                return None
-            self._verify({doc_id} - self._verified)
+        if row is None:
+            return None
+        self._check_hash(doc_id, row[2], row[3], row[4], row[6])  # the text is at hand: no re-read
         keys = ("id", "file", "source", "title", "text", "meta")
-        return {**dict(zip(keys, row, strict=True)), "meta": json.loads(row[5])}
+        return {**dict(zip(keys, row[:6], strict=True)), "meta": json.loads(row[5])}
 
     def list_documents(self, offset: int = 0, limit: int = 100) -> list[dict]:
         """Stored documents in id order: id, file, source, title, characters and passages."""

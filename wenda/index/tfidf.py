@@ -198,6 +198,7 @@ class TfidfRetriever(Retriever):
         self._segments: list[_Segment] = []
         self._version = self._next = 0
         self._deleted: str | None = None  # the manifest's current deletion file
+        self._written: dict[str, str] = {}  # SHA-256 of files written since the last commit, by path
 
     @classmethod
     def default_params(cls) -> dict:
@@ -220,6 +221,7 @@ class TfidfRetriever(Retriever):
 
     def _load(self) -> None:
         integrity.verify(self.path)
+        self._written = {}  # after a failed update: digests of files no manifest will name
         manifest = self._read_manifest()
         self._version, self._deleted = manifest["version"], manifest["deleted"]
         self._segments = [self._open_segment(int(_SEG_RE.fullmatch(s)[1])) for s in manifest["segments"]]
@@ -263,7 +265,8 @@ class TfidfRetriever(Retriever):
         shutil.rmtree(folder, ignore_errors=True)  # a killed run's leftover under the same number
         folder.mkdir()
         for name, arr in arrays.items():
-            atomic_save_npy(folder / f"{name}.npy", arr.astype(_DTYPES[name], copy=False))
+            digest = atomic_save_npy(folder / f"{name}.npy", arr.astype(_DTYPES[name], copy=False))
+            self._written[f"{folder.name}/{name}.npy"] = digest
         _fsync_dir(folder)
         return self._open_segment(number)
 
@@ -293,9 +296,11 @@ class TfidfRetriever(Retriever):
         dead = [(s.number << 32) | np.flatnonzero(~s.live) for s in self._segments if s.n_live < len(s.pids)]
         deleted = f"deleted-{self._version}.npy" if dead else None
         if deleted:
-            atomic_save_npy(self.path / deleted, np.sort(np.concatenate(dead)).astype(np.int64))
+            dead_keys = np.sort(np.concatenate(dead)).astype(np.int64)
+            self._written[deleted] = atomic_save_npy(self.path / deleted, dead_keys)
         files = [f for s in self._segments for f in (self.path / s.name).glob("*.npy")]
-        integrity.record(self.path, files + ([self.path / deleted] if deleted else []))
+        integrity.record(self.path, files + ([self.path / deleted] if deleted else []), self._written)
+        self._written = {}
         self._write_manifest(deleted)
         self._deleted = deleted
         self._collect_garbage()
