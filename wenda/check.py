@@ -90,19 +90,17 @@ def _check_head(path: Path) -> list[Finding]:
         return [Finding("wenda.json", False, str(exc), _STORE_FIX)]
     head = Finding("wenda.json", True, f"format {meta['format']}, retrievers {meta['retrievers']}")
     try:
-        Store.open(path / "docs.sqlite").close()  # present, a database, wenda's format
+        opened = Store.open(path / "docs.sqlite")  # present, a database, wenda's format
     except WendaError as exc:
         return [head, Finding("docs.sqlite", False, str(exc), _STORE_FIX)]
-    store = _quick_check(path / "docs.sqlite")
-    if store.ok:
-        try:
-            opened = Store.open(path / "docs.sqlite")
-            try:
-                opened.verify_documents()
-            finally:
-                opened.close()
-        except WendaError as exc:
-            store = Finding("docs.sqlite", False, str(exc), _STORE_FIX)
+    try:
+        store = _quick_check(path / "docs.sqlite")
+        if store.ok:
+            opened.verify_documents()
+    except WendaError as exc:
+        store = Finding("docs.sqlite", False, str(exc), _STORE_FIX)
+    finally:
+        opened.close()
     return [head, store]
 
 
