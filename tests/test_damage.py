@@ -21,11 +21,12 @@ from wenda.check import check_index, repair_index  # noqa: E402
 from wenda.collection import Collection  # noqa: E402
 from wenda.errors import WendaError  # noqa: E402
 from wenda.nn.modeldir import ModelError, load_model, save_model  # noqa: E402
+from wenda.testing import damage_file  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
 
 TOPICS = ["river", "mountain", "city", "engine", "planet", "tea"]
 RETRIEVERS = ["bm25", "tfidf", "dense", "binary", "hybrid"]
-MODES = ["truncate", "flip", "empty", "delete"]
+MODES = ["truncate", "flip@0.5", "empty", "delete"]
 
 
 def _encoder(root: Path, bits: int) -> Path:
@@ -73,29 +74,15 @@ def _data_files(index: Path) -> list[str]:
     return files
 
 
-def _damage(path: Path, mode: str) -> None:
-    data = path.read_bytes()
-    if mode == "truncate":
-        path.write_bytes(data[: len(data) // 2])
-    elif mode == "flip":
-        flipped = bytearray(data)
-        flipped[len(data) // 2] ^= 0xFF
-        path.write_bytes(bytes(flipped))
-    elif mode == "empty":
-        path.write_bytes(b"")
-    else:
-        path.unlink()
-
-
 def test_every_damaged_file_gives_a_clear_error_or_the_same_answers(built, tmp_path):
     clean, tried, errors = _answers(built), 0, 0
     for rel in _data_files(built):
         for mode in MODES:
-            if mode == "flip" and (built / rel).stat().st_size == 0:
-                continue
             copy = tmp_path / f"c{tried}"
             shutil.copytree(built, copy)
-            _damage(copy / rel, mode)
+            if not damage_file(copy / rel, mode):  # an empty file cannot be cut or flipped
+                shutil.rmtree(copy)
+                continue
             tried += 1
             try:
                 answers = _answers(copy)
@@ -123,7 +110,7 @@ def test_every_damaged_file_gives_a_clear_error_or_the_same_answers(built, tmp_p
 def test_check_finds_the_damage_and_repair_restores_the_answers(built, tmp_path, pattern):
     index = tmp_path / "idx"
     shutil.copytree(built, index)
-    _damage(next(index.glob(pattern)), "flip")
+    damage_file(next(index.glob(pattern)), "flip@0.5")
     bad = [f for f in check_index(index) if not f.ok]
     assert [f.part for f in bad] == [f"retriever {pattern.split('/')[1]}"]
     assert "--repair" in bad[0].fix
@@ -170,7 +157,7 @@ def test_wenda_check_cli_exit_codes_and_json(built, tmp_path):
 
     ok = run("--json")
     assert ok.returncode == 0 and all(f["ok"] for f in json.loads(ok.stdout)["findings"])
-    _damage(next((index / "retrievers" / "tfidf" / "seg-0").glob("tf.npy")), "truncate")
+    damage_file(next((index / "retrievers" / "tfidf" / "seg-0").glob("tf.npy")), "truncate")
     bad = run()
     assert bad.returncode == 1 and "DAMAGED retriever tfidf" in bad.stdout and "tf.npy" in bad.stdout
     assert run("--repair").returncode == 0 and run().returncode == 0
@@ -190,7 +177,7 @@ def test_model_files_are_checked_against_their_digests(tmp_path):
     load_model(directory, "encode")
     for name in ("model.safetensors", "vocab.json"):
         saved = (directory / name).read_bytes()
-        _damage(directory / name, "flip")
+        damage_file(directory / name, "flip@0.5")
         with pytest.raises(ModelError, match=f"{name}: its contents differ"):
             load_model(directory, "encode")
         (directory / name).write_bytes(saved)
@@ -224,7 +211,7 @@ def test_the_api_answers_503_with_the_repair_when_a_retriever_is_damaged(built, 
 
     index = tmp_path / "idx"
     shutil.copytree(built, index)
-    _damage(next(index.glob("retrievers/bm25/tantivy/*.term")), "flip")
+    damage_file(next(index.glob("retrievers/bm25/tantivy/*.term")), "flip@0.5")
     with TestClient(create_app(index, cfg=Settings())) as client:
         r = client.get("/v1/search", params={"q": "river"})
         assert r.status_code == 503 and "wenda check" in r.json()["detail"]

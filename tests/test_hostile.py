@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from wenda.collection import Collection
 from wenda.corpus.loaders import MAX_HTML_DEPTH, MB, SUPPORTED, read_documents
 from wenda.errors import IngestError
+from wenda.testing import pdf_from_streams
 
 FUZZ = settings(
     deadline=None,
@@ -115,25 +116,8 @@ def test_huge_lines_and_a_pdf_bomb_stay_within_bounds(tmp_path):
     assert len(read_documents(line, 3 * MB)[0][0].text) == 2_000_000
     content = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n" + b" " * (100 * MB)  # 100 MB inflated, 100 KB on disk
     bomb = tmp_path / "bomb.pdf"
-    bomb.write_bytes(_pdf_with_stream(zlib.compress(content, 9)))
+    bomb.write_bytes(pdf_from_streams([zlib.compress(content, 9)], flate=True))
     _read_or_report(bomb)
-
-
-def _pdf_with_stream(stream: bytes) -> bytes:
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return bytes(out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
 
 
 @settings(
