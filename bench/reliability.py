@@ -24,8 +24,9 @@ the shipped reader; ``--clients`` concurrent clients (threads, one keep-alive co
 ``--seconds``, each request drawn at random: ``POST /v1/documents`` adding one new uniquely named
 document (``--adds``, default 10%), else ``GET /v1/ask`` or ``GET /v1/search`` (2:1: 60% and 30%). The load stops by itself; the
 server listens on loopback only. Counted: requests, 5xx and other errors, latency percentiles per
-kind; the server's resident memory every 5 s (first and last minute, peak); afterwards the index
-must hold every acknowledged document exactly once.
+kind; the server's resident memory every 5 s, all of it and its anonymous part (heaps; the rest is
+pages of memory-mapped index files), as first and last minute, peak, and growth per minute after the
+first (least squares); afterwards the index must hold every acknowledged document exactly once.
 
 ``damage``: the ``index`` corpus built once (BM25, TF-IDF, dense), then every file of the index
 damaged in turn, one way at a time, in a fresh copy: truncated to half, emptied, deleted, one byte
@@ -56,6 +57,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from wenda.testing import DAMAGES, damage_file, minimal_pdf
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "reliability"
 QUERIES = ["history of music", "river delta", "world war", "planet orbit", "human body", "ancient empire"]
@@ -71,28 +74,6 @@ def summaries(n: int) -> list[tuple[str, str]]:
         raise SystemExit(f"{path} is missing: set WENDA_DATA to the data directory")
     items = json.loads(path.read_text(encoding="utf-8"))
     return [(t, items[t]["extract"]) for t in sorted(items)[:n]]
-
-
-def _pdf(text: str) -> bytes:
-    """A one-page PDF holding ``text`` (ASCII) as one line: enough for the PDF loader."""
-    safe = text.encode("ascii", "ignore").decode().replace("\\", "").replace("(", "").replace(")", "")
-    stream = f"BT /F1 10 Tf 20 700 Td ({safe}) Tj ET"
-    objs = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
-        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
-    ]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 def write_corpus(root: Path, docs: list[tuple[str, str]]) -> dict[str, int]:
@@ -114,7 +95,7 @@ def write_corpus(root: Path, docs: list[tuple[str, str]]) -> dict[str, int]:
                 encoding="utf-8",
             )
         elif kind == ".pdf":
-            name.write_bytes(_pdf(text))
+            name.write_bytes(minimal_pdf([text]))
         else:
             groups[kind].append((title, text))
             continue
@@ -361,11 +342,19 @@ def run_serve(args) -> dict:
     }
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def _memory_mb(pid: int) -> tuple[float, float, float]:
+    """The process's resident memory in MB: all, anonymous (its heaps) and file-backed (pages of
+    memory-mapped files, such as index segments, which the kernel can drop and read again)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return tuple(round(int(status[k].split()[0]) / 1024, 1) for k in ("VmRSS", "RssAnon", "RssFile"))
+
+
+def _growth(samples: list[tuple], column: int, after: float = 60.0) -> float:
+    """MB per minute, the least-squares slope of ``column`` over the samples after ``after`` s."""
+    import numpy as np
+
+    t, m = zip(*[(x[0], x[column]) for x in samples if x[0] >= after], strict=True)
+    return round(float(np.polyfit(t, m, 1)[0]) * 60, 2)
 
 
 def _load_client(
@@ -443,7 +432,7 @@ def run_load(args) -> dict:
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        memory.append((round(time.perf_counter() - t0, 1), round(_rss_mb(server.proc.pid), 1)))
+        memory.append((round(time.perf_counter() - t0, 1), *_memory_mb(server.proc.pid)))
         time.sleep(5)
     for t in threads:
         t.join()
@@ -457,8 +446,8 @@ def run_load(args) -> dict:
             )
         ]
     replies = [x for log in logs for x in log]
-    first = [m for t, m in memory if t <= 60]
-    last = [m for t, m in memory if t >= memory[-1][0] - 60]
+    first = [x for x in memory if x[0] <= 60]
+    last = [x for x in memory if x[0] >= memory[-1][0] - 60]
     per_kind = {}
     for kind in ("ask", "search", "add"):
         ms = [m for k, m, st in replies if k == kind and st == 200]
@@ -481,37 +470,21 @@ def run_load(args) -> dict:
         "adds_in_index": len(names),
         "adds_lost": len(set(acked) - set(names)),
         "adds_duplicated": len(names) - len(set(names)),
-        "rss_mb_first_minute": round(sum(first) / len(first), 1),
-        "rss_mb_last_minute": round(sum(last) / len(last), 1),
-        "rss_mb_peak": max(m for _, m in memory),
+        **{
+            f"{name}_mb_{when}": round(sum(x[col] for x in rows) / len(rows), 1)
+            for col, name in ((1, "rss"), (2, "anon"))
+            for when, rows in (("first_minute", first), ("last_minute", last))
+        },
+        "rss_mb_peak": max(x[1] for x in memory),
+        "anon_mb_peak": max(x[2] for x in memory),
+        "growth_mb_per_min_after_1min": {
+            "rss": _growth(memory, 1),
+            "anon": _growth(memory, 2),
+            "file": _growth(memory, 3),
+        },
         "memory_samples": memory,
         "failures": [],
     }
-
-
-DAMAGES = ("truncate", "empty", "delete", "flip@0.25", "flip@0.5", "flip@0.75", "zero4k")
-
-
-def damage_file(path: Path, how: str) -> bool:
-    """Damage ``path`` one way (see ``DAMAGES``); False when that way does not apply (empty file)."""
-    data = bytearray(path.read_bytes())
-    if how == "delete":
-        path.unlink()
-        return True
-    if how == "empty":
-        path.write_bytes(b"")
-        return bool(data)
-    if not data:
-        return False
-    if how == "truncate":
-        del data[len(data) // 2 :]
-    elif how.startswith("flip@"):
-        data[int(float(how[5:]) * (len(data) - 1))] ^= 0xFF
-    else:
-        mid = len(data) // 2
-        data[mid : mid + 4096] = bytes(len(data[mid : mid + 4096]))
-    path.write_bytes(bytes(data))
-    return True
 
 
 def _answers(index: Path) -> dict:

@@ -38,6 +38,7 @@ from wenda.corpus.uploads import FOLDER, save_upload
 from wenda.errors import IndexError_, WendaError
 from wenda.serve import schemas as s
 from wenda.serve.batcher import AskBatcher
+from wenda.serve.memory import release_free_memory
 from wenda.serve.middleware import AccessLog, BodyLimit
 from wenda.serve.web import add_web
 from wenda.speak import spoken_text, synthesize
@@ -53,10 +54,17 @@ class Service:
         self.qa, self.cfg, self.lock = qa, cfg, threading.Lock()
         self.batcher = AskBatcher(qa, self.lock)
 
-    async def run(self, fn, *args):
+    async def run(self, fn, *args, write: bool = False):
+        """``fn(*args)`` on a worker thread, holding the lock; after a ``write``, the heap's free
+        pages go back to the system (:mod:`wenda.serve.memory`)."""
+
         def locked():
             with self.lock:
-                return fn(*args)
+                try:
+                    return fn(*args)
+                finally:
+                    if write:
+                        release_free_memory()
 
         return await self._within_timeout(run_in_threadpool(locked))
 
@@ -213,11 +221,11 @@ def _routes(app: FastAPI) -> None:
 
     @app.post("/v1/documents", response_model=s.IngestOut)
     async def add_documents(body: s.DocumentsIn, service: Service = Depends(_writes)) -> s.IngestOut:
-        return await service.run(_add, service.qa, body)
+        return await service.run(_add, service.qa, body, write=True)
 
     @app.delete("/v1/documents/{doc_id}")
     async def delete_document(doc_id: int, service: Service = Depends(_writes)) -> dict:
-        return await service.run(_delete, service.qa, doc_id)
+        return await service.run(_delete, service.qa, doc_id, write=True)
 
 
 def _add(qa: Wenda, body: s.DocumentsIn) -> s.IngestOut:
