@@ -82,3 +82,7 @@ def test_learned_retrievers_need_an_encoder(corpus_index, tmp_path):
     assert r.returncode == 2 and "need --encoder" in r.stderr
     r = wenda("search", "hamlet", "--index", str(corpus_index), "-r", "hybrid")
     assert r.returncode != 0 and "hybrid search needs a dense or binary retriever" in r.stderr
+    r = wenda("index", str(tmp_path / "corpus"), "--index", str(corpus_index), "--qdrant", "http://127.0.0.1:9")
+    assert r.returncode == 2 and "need --encoder" in r.stderr
+    r = wenda("index", str(tmp_path / "corpus"), "--index", str(corpus_index), "--qdrant", "localhost:6333")
+    assert r.returncode == 2 and "http(s)://host:port" in r.stderr

@@ -22,12 +22,17 @@ def _notifier(verbose: bool):
     return notify
 
 
-def learned_retrievers(retrievers: list[str], encoder: Path | None, bits: int | None, kind: str):
+def learned_retrievers(
+    retrievers: list[str], encoder: Path | None, bits: int | None, kind: str, qdrant: str | None = None
+):
     """Retrievers and their parameters once ``--encoder`` is taken into account: it adds ``binary``
-    for an encoder with a hash layer, else ``dense`` (unless one was named with ``--retriever``)."""
+    for an encoder with a hash layer, else ``dense`` (unless one was named with ``--retriever``);
+    ``qdrant`` (a server url) keeps their vectors there."""
+    if qdrant is not None and not qdrant.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"--qdrant {qdrant!r}: give the server's url, http(s)://host:port")
     if encoder is None:
-        if bits is not None or any(r in LEARNED for r in retrievers):
-            raise typer.BadParameter("the dense and binary retrievers need --encoder DIR")
+        if bits is not None or qdrant is not None or any(r in LEARNED for r in retrievers):
+            raise typer.BadParameter("the dense and binary retrievers (and --qdrant) need --encoder DIR")
         return retrievers, {}
     from wenda.cli.common import require_ml
 
@@ -45,8 +50,10 @@ def learned_retrievers(retrievers: list[str], encoder: Path | None, bits: int | 
             f"{encoder} makes {found or 'no'}-bit codes, not {bits} (retrain with --set bits={bits})"
         )
     named = [r for r in retrievers if r in LEARNED] or ["binary" if found else "dense"]
+    extra = {"qdrant": qdrant} if qdrant else {}
     params = {
-        r: {"encoder": str(encoder.resolve()), **({"kind": kind} if r == "binary" else {})} for r in named
+        r: {"encoder": str(encoder.resolve()), **({"kind": kind} if r == "binary" else {}), **extra}
+        for r in named
     }
     base = retrievers if retrievers else ["bm25", "tfidf"]
     return list(dict.fromkeys([*base, *named])), params
@@ -68,11 +75,14 @@ def index_cmd(
     ),
     bits: int = typer.Option(None, "--bits", help="expect a binary encoder with codes of this many bits"),
     binary_index: str = typer.Option("flat", "--binary-index", help="Hamming search: flat, hnsw or ivf"),
+    qdrant: str = typer.Option(
+        None, "--qdrant", help="keep the dense or binary vectors in this Qdrant server (http://host:6333)"
+    ),
     remove: bool = typer.Option(False, "--remove", help="forget these paths instead of adding them"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print every file"),
 ) -> None:
     """Index documents; re-running updates changed files, skips unchanged ones, drops vanished ones."""
-    retriever, params = learned_retrievers(list(retriever or []), encoder, bits, binary_index)
+    retriever, params = learned_retrievers(list(retriever or []), encoder, bits, binary_index, qdrant)
     col = Collection.open_or_create(index, retriever or None, params=params)
     with (
         col,

@@ -40,7 +40,8 @@ def _files(folder: Path) -> dict[str, tuple[int, int]]:
 
 class EncodedRetriever(Retriever):
     """What ``dense`` and ``binary`` share: the copied encoder, encoding ops, the store's life cycle.
-    Params: ``encoder`` (the model directory it was created from, kept for the record)."""
+    Params: ``encoder`` (the model directory it was created from, kept for the record) and,
+    optionally, ``qdrant`` (a Qdrant url: the vectors live there, not in ``.npy`` files)."""
 
     build_chunk = 4 * BATCH  # encoding is slow (MiniLM: ~50 passages/s), so builds step often
 
@@ -86,6 +87,23 @@ class EncodedRetriever(Retriever):
             self._model, _ = load_model(self.path / "encoder", "encode")
         return self._model
 
+    def _create_in_qdrant(self, kind: str, dim: int) -> bool:
+        """With the ``qdrant`` param (a url), keep the vectors in Qdrant (:mod:`wenda.index.qdrant`)."""
+        if not self.params.get("qdrant"):
+            return False
+        from wenda.index.qdrant import QdrantVectors
+
+        self._store = QdrantVectors.create(self.path / "qdrant", self.params["qdrant"], dim, kind)
+        return True
+
+    def _open_in_qdrant(self) -> bool:
+        if not self.params.get("qdrant"):
+            return False
+        from wenda.index.qdrant import QdrantVectors
+
+        self._store = QdrantVectors.open(self.path / "qdrant")
+        return True
+
     def _vectors(self, texts: Sequence[str], side: str) -> np.ndarray:
         tokens = [self.tokenizer.tokens(t) for t in texts]
         return self._encoder().vectors(tokens, side, batch_size=BATCH)
@@ -124,12 +142,14 @@ class DenseRetriever(EncodedRetriever):
     def _init_storage(self) -> None:
         from wenda.index.vectors import FloatVectors  # faiss and torch load only for learned indexes
 
-        self._store = FloatVectors.create(self.path / "vectors", self._encoder().out_dim)
+        if not self._create_in_qdrant("float", self._encoder().out_dim):
+            self._store = FloatVectors.create(self.path / "vectors", self._encoder().out_dim)
 
     def _load(self) -> None:
         from wenda.index.vectors import FloatVectors
 
-        self._store = FloatVectors.open(self.path / "vectors")
+        if not self._open_in_qdrant():
+            self._store = FloatVectors.open(self.path / "vectors")
 
     def _search(self, q: np.ndarray, k: int):
         return self._store.search(q, k)
@@ -153,14 +173,16 @@ class BinaryRetriever(EncodedRetriever):
     def _init_storage(self) -> None:
         from wenda.index.vectors import BinaryCodes
 
-        self._store = BinaryCodes.create(
-            self.path / "codes", self._encoder().config.bits, self.params["kind"]
-        )
+        if not self._create_in_qdrant("binary", self._encoder().config.bits):
+            self._store = BinaryCodes.create(
+                self.path / "codes", self._encoder().config.bits, self.params["kind"]
+            )
 
     def _load(self) -> None:
         from wenda.index.vectors import BinaryCodes
 
-        self._store = BinaryCodes.open(self.path / "codes")
+        if not self._open_in_qdrant():
+            self._store = BinaryCodes.open(self.path / "codes")
 
     def _search(self, q: np.ndarray, k: int):
         return self._store.search(q, k, candidates=int(self.params["candidates"]))

@@ -1,0 +1,109 @@
+"""Tests for wenda.index.qdrant: the learned retrievers with their vectors in Qdrant (qdrant-client's
+in-process mode) answer exactly as with the embedded stores, through adds and deletes."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("qdrant_client")
+torch = pytest.importorskip("torch")
+
+import wenda.encode  # noqa: E402
+from wenda import registry  # noqa: E402
+from wenda.collection import Collection  # noqa: E402
+from wenda.errors import IndexError_  # noqa: E402
+from wenda.index.qdrant import QdrantVectors, client  # noqa: E402
+from wenda.nn.modeldir import save_model  # noqa: E402
+from wenda.text.vocab import Vocab  # noqa: E402
+
+TOPICS = ["river", "mountain", "city", "engine", "planet", "tea", "harbour", "violin"]
+QUERIES = ["river engine", "tea and the planet", "a violin in the city", "harbour", "mountain tea river"]
+
+
+def _encoder(root: Path, bits: int) -> Path:
+    torch.manual_seed(bits)
+    cnn = registry.get("encode", "cnn")
+    model = cnn(cnn.Config(bits=bits), Vocab.build([t.split() for t in TOPICS]))
+    save_model(model, "encode", wenda.encode.TOKENIZER, root / f"enc{bits}")
+    return root / f"enc{bits}"
+
+
+def _write_docs(folder: Path, n: int, start: int = 0) -> None:
+    folder.mkdir(exist_ok=True)
+    for i in range(start, start + n):
+        a, b, c = TOPICS[i % 8], TOPICS[(i * 3 + 1) % 8], TOPICS[(i * 5 + 2) % 8]
+        (folder / f"d{i}.txt").write_text(f"Note {i}: the {a} near the {b}, and a {c}. " * (1 + i % 3))
+
+
+@pytest.fixture(scope="module")
+def encoders(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("enc")
+    return {"dense": _encoder(root, 0), "binary": _encoder(root, 64)}
+
+
+def _collection(root: Path, encoders: dict[str, Path], qdrant: str | None) -> Collection:
+    extra = {"qdrant": qdrant} if qdrant else {}
+    params = {name: {"encoder": str(enc), **extra} for name, enc in encoders.items()}
+    return Collection.open_or_create(root, ["dense", "binary"], params=params)
+
+
+def _answers(col: Collection) -> dict:
+    return {
+        (r, q): [(h.passage_id, round(h.score, 4)) for h in col.search(q, k=10, retriever=r)]
+        for r in ("dense", "binary")
+        for q in QUERIES
+    }
+
+
+def test_qdrant_answers_equal_the_embedded_stores_through_adds_and_deletes(tmp_path, encoders):
+    docs = tmp_path / "docs"
+    _write_docs(docs, 40)
+    url = f"memory:{uuid.uuid4().hex}"
+    with _collection(tmp_path / "emb", encoders, None) as emb, _collection(tmp_path / "qd", encoders, url) as qd:
+        for col in (emb, qd):
+            col.add([docs])
+        assert _answers(qd) == _answers(emb)
+        assert len(qd.retriever("dense")) == len(emb.retriever("dense")) == 40
+        _write_docs(docs, 10, start=40)
+        for i in range(0, 40, 4):
+            (docs / f"d{i}.txt").unlink()
+        for col in (emb, qd):
+            col.add([docs])
+        assert _answers(qd) == _answers(emb)
+        assert len(qd.retriever("binary")) == 40
+    with Collection.open(tmp_path / "qd") as reopened, Collection.open(tmp_path / "emb") as emb:
+        assert _answers(reopened) == _answers(emb)  # the record in qdrant.json finds the collection
+
+
+def test_binary_codes_in_qdrant_rank_by_hamming_then_rescore(tmp_path):
+    import numpy as np
+
+    store = QdrantVectors.create(tmp_path / "q", f"memory:{uuid.uuid4().hex}", 8, "binary")
+    codes = np.array([[1, 1, 1, 1, -1, -1, -1, -1], [1, 1, 1, -1, -1, -1, -1, -1], [-1] * 8], np.float32)
+    store.add([10, 11, 12], codes * 0.3)  # stored as signs
+    query = np.array([[5, 0.1, 0.1, 0.1, -0.1, -0.1, -0.1, -0.1]], np.float32)
+    ids, scores = store.search(query, k=2, candidates=2)  # Hamming: 10 (0), 11 (1), 12 (4)
+    assert ids.tolist() == [[10, 11]]
+    assert scores[0].tolist() == pytest.approx([5.7, 5.5])  # the continuous query . codes
+    far = np.array([[-10, 0.1, 0.1, 0.1, -0.1, -0.1, -0.1, -0.1]], np.float32)  # Hamming 1, 2, 3
+    assert store.search(far, k=1, candidates=1)[0].tolist() == [[10]]  # only candidates are re-scored
+    assert store.search(far, k=1, candidates=3)[0].tolist() == [[12]]  # <far, -1...> is the best
+    assert store.search(far, k=5)[0].tolist() == [[12, 10, 11, -1, -1]]  # -9.3 > -9.5; padded
+
+
+def test_bad_urls_and_missing_collections_are_clear_errors(tmp_path, encoders):
+    with pytest.raises(IndexError_, match="http"):
+        client("localhost:6333")
+    url = f"memory:{uuid.uuid4().hex}"
+    store = QdrantVectors.create(tmp_path / "q", url, 4)
+    client(url).delete_collection(store.collection)
+    with pytest.raises(IndexError_, match="collection .* is missing"):
+        QdrantVectors.open(tmp_path / "q")
+    unreachable = QdrantVectors.__new__(QdrantVectors)
+    unreachable.meta = {"url": "http://127.0.0.1:9", "collection": "c", "dim": 4, "kind": "float"}
+    unreachable.client, unreachable.collection = client("http://127.0.0.1:9"), "c"
+    with pytest.raises(IndexError_, match="Qdrant at http://127.0.0.1:9"):
+        len(unreachable)
