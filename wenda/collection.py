@@ -37,6 +37,7 @@ FORMAT = 1
 DEFAULT_RETRIEVERS = ("bm25", "tfidf")
 HYBRID = "hybrid"  # not a stored retriever: BM25 fused with a learned one at query time
 LEARNED = ("binary", "dense")
+LEXICAL = ("bm25", "bm25-qdrant")  # what hybrid search fuses the learned retriever with
 Progress = Callable[[str, int, int], None]
 
 
@@ -301,8 +302,9 @@ class Collection:
         """BM25 and the learned retriever, each to ``hybrid_depth``, fused by ``hybrid_fusion``
         (``wenda.index.fusion``) with weights ``1 - hybrid_weight`` and ``hybrid_weight``."""
         s, learned = self.settings, self._learned()
+        lexical = next((r for r in LEXICAL if r in self.meta["retrievers"]), "bm25")
         depth = max(k, s.hybrid_depth)
-        runs = [self._search_with("bm25", query, depth), self._search_with(learned, query, depth)]
+        runs = [self._search_with(lexical, query, depth), self._search_with(learned, query, depth)]
         weights = [1.0 - s.hybrid_weight, s.hybrid_weight]
         if s.hybrid_fusion == "rrf":
             return reciprocal_rank_fusion(runs, weights=weights, depth=k)

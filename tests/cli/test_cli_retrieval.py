@@ -82,7 +82,15 @@ def test_learned_retrievers_need_an_encoder(corpus_index, tmp_path):
     assert r.returncode == 2 and "need --encoder" in r.stderr
     r = wenda("search", "hamlet", "--index", str(corpus_index), "-r", "hybrid")
     assert r.returncode != 0 and "hybrid search needs a dense or binary retriever" in r.stderr
-    r = wenda("index", str(tmp_path / "corpus"), "--index", str(corpus_index), "--qdrant", "http://127.0.0.1:9")
-    assert r.returncode == 2 and "need --encoder" in r.stderr
-    r = wenda("index", str(tmp_path / "corpus"), "--index", str(corpus_index), "--qdrant", "localhost:6333")
-    assert r.returncode == 2 and "http(s)://host:port" in r.stderr
+    for flags, message in [
+        (["--backend", "qdrant"], "needs --qdrant-url"),
+        (["--backend", "qdrant", "--qdrant-url", "localhost:6333"], "http(s)://host:port"),
+        (["--backend", "qdrant", "--qdrant-url", "http://127.0.0.1:9", "-r", "tfidf"], "no Qdrant form"),
+        (["--qdrant-url", "http://127.0.0.1:9"], "goes with --backend qdrant"),
+        (["--backend", "elastic"], "embedded or qdrant"),
+    ]:
+        r = wenda("index", str(tmp_path / "corpus"), "--index", str(tmp_path / "q"), *flags)
+        assert r.returncode == 2 and message in r.stderr, (flags, r.stderr)
+    r = wenda("index", str(tmp_path / "corpus"), "--index", str(tmp_path / "q"), "--backend", "qdrant",
+              "--qdrant-url", "http://127.0.0.1:9")  # fmt: skip
+    assert r.returncode != 0 and "Qdrant at http://127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr

@@ -22,18 +22,33 @@ def _notifier(verbose: bool):
     return notify
 
 
+def qdrant_backend(retrievers: list[str], backend: str, url: str | None) -> tuple[list[str], str | None]:
+    """``--backend qdrant --qdrant-url URL``: BM25 becomes ``bm25-qdrant`` (the default retriever),
+    and the learned retrievers keep their vectors there; TF-IDF has no Qdrant form."""
+    if backend == "embedded":
+        if url is not None:
+            raise typer.BadParameter("--qdrant-url goes with --backend qdrant")
+        return retrievers, None
+    if backend != "qdrant":
+        raise typer.BadParameter(f"--backend {backend!r}: embedded or qdrant")
+    if not url or not url.startswith(("http://", "https://")):
+        raise typer.BadParameter("--backend qdrant needs --qdrant-url http(s)://host:port")
+    if "tfidf" in retrievers:
+        raise typer.BadParameter("the tfidf retriever has no Qdrant form: use bm25 with --backend qdrant")
+    return [("bm25-qdrant" if r == "bm25" else r) for r in retrievers or ["bm25"]], url
+
+
 def learned_retrievers(
     retrievers: list[str], encoder: Path | None, bits: int | None, kind: str, qdrant: str | None = None
 ):
     """Retrievers and their parameters once ``--encoder`` is taken into account: it adds ``binary``
     for an encoder with a hash layer, else ``dense`` (unless one was named with ``--retriever``);
-    ``qdrant`` (a server url) keeps their vectors there."""
-    if qdrant is not None and not qdrant.startswith(("http://", "https://")):
-        raise typer.BadParameter(f"--qdrant {qdrant!r}: give the server's url, http(s)://host:port")
+    with ``qdrant`` (a server url) every retriever keeps its data there."""
+    lexical = {"bm25-qdrant": {"qdrant": qdrant}} if "bm25-qdrant" in retrievers else {}
     if encoder is None:
-        if bits is not None or qdrant is not None or any(r in LEARNED for r in retrievers):
-            raise typer.BadParameter("the dense and binary retrievers (and --qdrant) need --encoder DIR")
-        return retrievers, {}
+        if bits is not None or any(r in LEARNED for r in retrievers):
+            raise typer.BadParameter("the dense and binary retrievers need --encoder DIR")
+        return retrievers, lexical
     from wenda.cli.common import require_ml
 
     require_ml()
@@ -56,7 +71,7 @@ def learned_retrievers(
         for r in named
     }
     base = retrievers if retrievers else ["bm25", "tfidf"]
-    return list(dict.fromkeys([*base, *named])), params
+    return list(dict.fromkeys([*base, *named])), {**lexical, **params}
 
 
 @app.command("index")
@@ -75,14 +90,14 @@ def index_cmd(
     ),
     bits: int = typer.Option(None, "--bits", help="expect a binary encoder with codes of this many bits"),
     binary_index: str = typer.Option("flat", "--binary-index", help="Hamming search: flat, hnsw or ivf"),
-    qdrant: str = typer.Option(
-        None, "--qdrant", help="keep the dense or binary vectors in this Qdrant server (http://host:6333)"
-    ),
+    backend: str = typer.Option("embedded", "--backend", help="embedded (files in --index) or qdrant"),
+    qdrant_url: str = typer.Option(None, "--qdrant-url", help="the Qdrant server (http://host:6333)"),
     remove: bool = typer.Option(False, "--remove", help="forget these paths instead of adding them"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print every file"),
 ) -> None:
     """Index documents; re-running updates changed files, skips unchanged ones, drops vanished ones."""
-    retriever, params = learned_retrievers(list(retriever or []), encoder, bits, binary_index, qdrant)
+    retriever, qdrant = qdrant_backend(list(retriever or []), backend, qdrant_url)
+    retriever, params = learned_retrievers(retriever, encoder, bits, binary_index, qdrant)
     col = Collection.open_or_create(index, retriever or None, params=params)
     with (
         col,

@@ -32,7 +32,6 @@ import numpy as np
 
 from wenda.errors import BadQueryError, IndexError_
 from wenda.fileio import atomic_write_json, read_json
-from wenda.index.vectors import _check_k, _check_matrix
 
 META = "qdrant.json"
 _BATCH = 1024  # points per upsert request
@@ -60,18 +59,63 @@ def client(url: str):
     raise IndexError_(f"Qdrant url {url!r}: give http(s)://host:port or memory:NAME")
 
 
-class QdrantVectors:
-    """Passage vectors (``kind="float"``) or BPR codes (``kind="binary"``) in a Qdrant collection."""
+class QdrantCollection:
+    """A Qdrant collection recorded in ``path/qdrant.json`` (url, collection name, and what the
+    subclass keeps there); requests that fail become :class:`IndexError_` naming the server."""
 
     def __init__(self, path: Path, meta: dict) -> None:
         self.path, self.meta = Path(path), meta
         self.client, self.collection = client(meta["url"]), meta["collection"]
 
     @classmethod
+    def _new(cls, path, url: str, **meta) -> QdrantCollection:
+        """The record of a new collection (named after a fresh uuid); the subclass creates it."""
+        return cls(path, {"url": url, "collection": f"wenda-{uuid.uuid4().hex}", **meta})
+
+    def _save_meta(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.path / META, self.meta)
+
+    @classmethod
+    def open(cls, path):
+        self = cls(path, read_json(Path(path) / META, "Qdrant collection record"))
+        if not self._call(self.client.collection_exists, self.collection):
+            raise IndexError_(
+                f"{Path(path) / META}: Qdrant collection {self.collection} is missing at {self.meta['url']}"
+            )
+        return self
+
+    def _call(self, fn, *args, **kwargs):
+        """A Qdrant request; a refused or failed one becomes an :class:`IndexError_`."""
+        try:
+            return fn(*args, **kwargs)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise IndexError_(f"Qdrant at {self.meta['url']}: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # qdrant-client's own errors (HTTP, gRPC) share no base class
+            if type(exc).__module__.startswith(("qdrant_client", "httpx", "grpc")):
+                raise IndexError_(f"Qdrant at {self.meta['url']}: {type(exc).__name__}: {exc}") from None
+            raise
+
+    def delete(self, ids) -> None:
+        """Delete the points ``ids`` (absent ones are ignored), waiting for Qdrant to apply it."""
+        from qdrant_client import models
+
+        ids = np.asarray(ids, np.int64).tolist()
+        if ids:
+            selector = models.PointIdsList(points=ids)
+            self._call(self.client.delete, self.collection, points_selector=selector, wait=True)
+
+    def __len__(self) -> int:
+        return self._call(self.client.count, self.collection, exact=True).count
+
+
+class QdrantVectors(QdrantCollection):
+    """Passage vectors (``kind="float"``) or BPR codes (``kind="binary"``) in a Qdrant collection."""
+
+    @classmethod
     def create(cls, path, url: str, dim: int, kind: str = "float") -> QdrantVectors:
-        """A new collection (named after a fresh uuid) and ``path/qdrant.json`` recording it."""
-        meta = {"url": url, "collection": f"wenda-{uuid.uuid4().hex}", "dim": int(dim), "kind": kind}
-        self = cls(path, meta)  # fails first when qdrant-client is missing or the url is wrong
+        """A new collection and ``path/qdrant.json`` recording it."""
+        self = cls._new(path, url, dim=int(dim), kind=kind)  # fails first without qdrant-client
         from qdrant_client import models
 
         quantization = None
@@ -83,29 +127,8 @@ class QdrantVectors:
             vectors_config=models.VectorParams(size=int(dim), distance=models.Distance.DOT, on_disk=True),
             quantization_config=quantization,
         )
-        Path(path).mkdir(parents=True, exist_ok=True)
-        atomic_write_json(Path(path) / META, meta)
+        self._save_meta()
         return self
-
-    @classmethod
-    def open(cls, path) -> QdrantVectors:
-        self = cls(path, read_json(Path(path) / META, "Qdrant collection record"))
-        if not self._call(self.client.collection_exists, self.collection):
-            raise IndexError_(
-                f"{Path(path) / META}: Qdrant collection {self.collection} is missing at {self.meta['url']}"
-            )
-        return self
-
-    def _call(self, fn, *args, **kwargs):
-        """A Qdrant request; a refused or failed one becomes an :class:`IndexError_` naming the server."""
-        try:
-            return fn(*args, **kwargs)
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise IndexError_(f"Qdrant at {self.meta['url']}: {type(exc).__name__}: {exc}") from None
-        except Exception as exc:  # qdrant-client's own errors (HTTP, gRPC) share no base class
-            if type(exc).__module__.startswith(("qdrant_client", "httpx", "grpc")):
-                raise IndexError_(f"Qdrant at {self.meta['url']}: {type(exc).__name__}: {exc}") from None
-            raise
 
     @property
     def dim(self) -> int:
@@ -119,6 +142,8 @@ class QdrantVectors:
         """Insert or replace the rows ``ids`` ([n]) with ``vectors`` ([n, dim]; codes are signs)."""
         from qdrant_client import models
 
+        from wenda.index.vectors import _check_matrix  # faiss loads only for learned indexes
+
         x = _check_matrix(vectors, self.dim, "vectors")
         if self.meta["kind"] == "binary":
             x = np.where(x > 0, 1.0, -1.0).astype(np.float32)  # BPR: sign(v), read as +-1
@@ -127,24 +152,15 @@ class QdrantVectors:
             batch = models.Batch(ids=ids[i : i + _BATCH].tolist(), vectors=x[i : i + _BATCH].tolist())
             self._call(self.client.upsert, self.collection, points=batch, wait=True)
 
-    def delete(self, ids) -> None:
-        from qdrant_client import models
-
-        ids = np.asarray(ids, np.int64).tolist()
-        if ids:
-            selector = models.PointIdsList(points=ids)
-            self._call(self.client.delete, self.collection, points_selector=selector, wait=True)
-
     def save(self) -> None:
         """Nothing to do: every write above waited for Qdrant to apply it."""
-
-    def __len__(self) -> int:
-        return self._call(self.client.count, self.collection, exact=True).count
 
     def search(self, queries, k: int, candidates: int = 1000) -> tuple[np.ndarray, np.ndarray]:
         """``(ids int64 [Q, k], scores float32 [Q, k])`` as the embedded stores give them: best
         first, ties by the smaller id, padded with -1 and -inf."""
         from qdrant_client import models
+
+        from wenda.index.vectors import _check_k, _check_matrix
 
         q, k = _check_matrix(queries, self.dim, "queries", BadQueryError), _check_k(k)
         requests = []
