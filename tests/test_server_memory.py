@@ -17,13 +17,13 @@ pytestmark = pytest.mark.skipif(_glibc() is None, reason="glibc only")
 _CHURN = """
 import sys
 from pathlib import Path
-from wenda.serve.memory import bound_arenas, release_free_memory
+from wenda.serve.memory import tune_malloc, release_free_memory
 
 def anon():
     return int(next(l for l in Path("/proc/self/status").read_text().splitlines()
                     if l.startswith("RssAnon")).split()[1]) // 1024
 
-bound_arenas(2)
+tune_malloc(2)
 blocks = [bytes(1024) for _ in range(100_000)]
 pin = bytes(1024)
 del blocks
@@ -39,15 +39,17 @@ def test_release_free_memory_hands_freed_heap_pages_back():
     assert before - after >= 50, (before, after)  # of the ~100 MB freed, most goes back
 
 
-def test_bound_arenas_leaves_an_explicit_setting_alone(monkeypatch):
+def test_tune_malloc_leaves_explicit_settings_alone(monkeypatch):
     from wenda.serve import memory
 
     calls = []
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     libc = SimpleNamespace(mallopt=lambda *a: calls.append(a))
     monkeypatch.setattr(memory, "_glibc", lambda: libc)
-    memory.bound_arenas(2)
+    memory.tune_malloc(2, 1 << 17)
     assert calls == []
     monkeypatch.delenv("MALLOC_ARENA_MAX")
-    memory.bound_arenas(2)
-    assert calls == [(memory._M_ARENA_MAX, 2)]
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    memory.tune_malloc(2, 1 << 17)
+    assert calls == [(memory._M_ARENA_MAX, 2), (memory._M_MMAP_THRESHOLD, 1 << 17)]

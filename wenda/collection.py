@@ -54,6 +54,17 @@ class Collection:
         self.meta = meta
         self.settings = cfg
         self._retrievers: dict[str, Retriever] = {}
+        # Set by use_ray: files prepared and passages encoded on a Ray cluster (wenda.scale).
+        self._mapper, self._encode = map, None
+
+    def use_ray(self, address: str, workers: int | None = None) -> None:
+        """Prepare files and encode passages on the Ray cluster at ``address`` from now on
+        (:mod:`wenda.scale.raymap`); the store and the retrievers' positions stay here."""
+        from wenda.scale.raymap import ray_encoder, ray_mapper
+
+        self._mapper, self._encode = ray_mapper(address, workers), ray_encoder(address, workers)
+        for r in self._retrievers.values():
+            r.remote_encode = self._encode
 
     @classmethod
     def open(cls, path: Path, cfg: Settings | None = None) -> Collection:
@@ -131,7 +142,7 @@ class Collection:
             max_bytes=file_size_cap(self.settings.max_file_mb),
             batch_files=self.settings.batch_files,
         )
-        return Ingestor(self.store, split, notify)
+        return Ingestor(self.store, split, notify, self._mapper)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -213,6 +224,7 @@ class Collection:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
             r, seq, after = cls.create(tmp, **params), self.store.max_seq(), 0
+        r.remote_encode = self._encode
         total, done = self.store.counts()["passages"], self.store.count_passages(after)
         for ops in self.store.snapshot_ops(cls.build_chunk, after):
             r.apply(ops)
@@ -241,6 +253,7 @@ class Collection:
                 self._retrievers[name] = self._build(name, progress or _no_progress)
             else:
                 self._retrievers[name] = self._open_retriever(name, path)
+            self._retrievers[name].remote_encode = self._encode
         return self._retrievers[name]
 
     def _open_retriever(self, name: str, path: Path) -> Retriever:

@@ -92,6 +92,10 @@ def index_cmd(
     binary_index: str = typer.Option("flat", "--binary-index", help="Hamming search: flat, hnsw or ivf"),
     backend: str = typer.Option("embedded", "--backend", help="embedded (files in --index) or qdrant"),
     qdrant_url: str = typer.Option(None, "--qdrant-url", help="the Qdrant server (http://host:6333)"),
+    ray: str = typer.Option(
+        None, "--ray", help="prepare files and encode passages on Ray: auto, ray://host:10001, or local"
+    ),
+    ray_workers: int = typer.Option(None, "--ray-workers", min=1, help="Ray tasks at once (local: its CPUs)"),
     remove: bool = typer.Option(False, "--remove", help="forget these paths instead of adding them"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print every file"),
 ) -> None:
@@ -99,6 +103,8 @@ def index_cmd(
     retriever, qdrant = qdrant_backend(list(retriever or []), backend, qdrant_url)
     retriever, params = learned_retrievers(retriever, encoder, bits, binary_index, qdrant)
     col = Collection.open_or_create(index, retriever or None, params=params)
+    if ray is not None:
+        col.use_ray(ray, ray_workers)
     with (
         col,
         Progress(

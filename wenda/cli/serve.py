@@ -26,9 +26,9 @@ def serve_cmd(
         import uvicorn
 
         from wenda.serve.app import create_app
-        from wenda.serve.memory import bound_arenas
+        from wenda.serve.memory import tune_malloc
     except ImportError as exc:
         raise WendaError(f"serving needs {exc.name}: pip install 'wenda[serve]'") from None
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    bound_arenas()
+    tune_malloc()
     uvicorn.run(create_app(index, reader, rerank), host=host, port=port, access_log=False)

@@ -7,8 +7,9 @@ the rest. Bad files are reported one line each and skipped; the run goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from wenda.corpus.loaders import iter_files, parse_documents, read_file
@@ -51,6 +52,40 @@ class SplitSettings:
 
 
 Notify = Callable[[str, str], None]
+# How file preparation is spread: ``mapper(fn, items)`` yields ``fn(item)`` for each item, in order
+# (the built-in ``map`` here; a Ray Data pipeline with ``wenda index --ray``: wenda.scale).
+Mapper = Callable[[Callable, Iterable], Iterator]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One file read, hashed, parsed and split (or why not): what the store needs to take it."""
+
+    name: str
+    size: int
+    mtime: float
+    digest: str = ""
+    docs: list[Document] | None = None  # None: unchanged content (same digest) or failed
+    spans: list[list[tuple[int, int]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def prepare_file(item: tuple[str, int, float, str | None], settings: SplitSettings) -> Prepared:
+    """Read, hash, parse and split the file ``item = (name, size, mtime, known digest)``; touches
+    no store, so it runs anywhere (a worker process, a Ray worker with the files on shared storage)."""
+    name, size, mtime, known = item
+    path = Path(name)
+    try:
+        data = read_file(path, settings.max_bytes)  # read once: hashed, then parsed
+        digest = content_hash(data)
+        if digest == known:
+            return Prepared(name, size, mtime, digest)
+        docs, warnings = parse_documents(path, data)
+    except (IngestError, OSError) as exc:
+        return Prepared(name, size, mtime, error=f"{name}: {exc}" if isinstance(exc, OSError) else str(exc))
+    spans = [split_passages(d.text, settings.words, settings.overlap) for d in docs]
+    return Prepared(name, size, mtime, digest, docs, spans, list(warnings))
 
 
 def _quiet(kind: str, message: str) -> None:
@@ -60,12 +95,15 @@ def _quiet(kind: str, message: str) -> None:
 class Ingestor:
     """Runs ingestion into one :class:`Store` with fixed :class:`SplitSettings`."""
 
-    def __init__(self, store: Store, settings: SplitSettings, notify: Notify = _quiet) -> None:
+    def __init__(
+        self, store: Store, settings: SplitSettings, notify: Notify = _quiet, mapper: Mapper = map
+    ) -> None:
         self.store = store
         self.settings = settings
         self.notify = notify
+        self.mapper = mapper
         self.report = IngestReport()
-        self._batch: list[tuple[str, str, int, float, list[Document]]] = []
+        self._batch: list[Prepared] = []
         self._batch_passages = 0
 
     def add(self, paths: Iterable[Path], remove_missing: bool = True) -> IngestReport:
@@ -73,9 +111,9 @@ class Ingestor:
         paths = [Path(p) for p in paths]
         files = iter_files(paths)  # checks every path before any work is done
         seen: set[str] = set()
-        for path in files:
-            seen.add(str(path))
-            self._one(path)
+        changed = (item for path in files if (item := self._changed(path, seen)) is not None)
+        for prepared in self.mapper(partial(prepare_file, settings=self.settings), changed):
+            self._take(prepared)
         self._flush()
         if remove_missing:
             for root in paths:
@@ -99,51 +137,55 @@ class Ingestor:
                 self.report.files_removed += 1
                 self.notify("removed", f)
 
-    def _one(self, path: Path) -> None:
+    def _changed(self, path: Path, seen: set[str]) -> tuple[str, int, float, str | None] | None:
+        """``(name, size, mtime, known digest)`` for a file to read, or None when its size and
+        mtime are as stored (unchanged) or it cannot be read."""
         self.report.seen += 1
         name = str(path)
+        seen.add(name)
         try:
             st = path.stat()
-            known = self.store.file_state(name)
-            if known and known[1] == st.st_size and known[2] == st.st_mtime:
-                self.report.unchanged += 1
-                return
-            data = read_file(path, self.settings.max_bytes)  # read once: hashed, then parsed
-            digest = content_hash(data)
-            if known and known[0] == digest:
-                with self.store.transaction():
-                    self.store.touch_file(name, st.st_size, st.st_mtime)
-                self.report.unchanged += 1
-                return
-            docs, warnings = parse_documents(path, data)
-        except (IngestError, OSError) as exc:
-            self.report.failed.append((name, str(exc)))
-            self.notify("failed", f"{name}: {exc}" if isinstance(exc, OSError) else str(exc))
+        except OSError as exc:
+            self._fail(name, f"{name}: {exc}")
+            return None
+        known = self.store.file_state(name)
+        if known and known[1] == st.st_size and known[2] == st.st_mtime:
+            self.report.unchanged += 1
+            return None
+        return name, st.st_size, st.st_mtime, known[0] if known else None
+
+    def _fail(self, name: str, message: str) -> None:
+        self.report.failed.append((name, message))
+        self.notify("failed", message)
+
+    def _take(self, p: Prepared) -> None:
+        if p.error is not None:
+            self._fail(p.name, p.error)
             return
-        for w in warnings:
-            self.report.warnings.append((name, w))
-            self.notify("warning", f"{name}: {w}")
-        self._batch.append((name, digest, st.st_size, st.st_mtime, docs))
-        self._batch_passages += sum(len(d.text) for d in docs) // 500 + 1
+        if p.docs is None:  # same content, new mtime
+            with self.store.transaction():
+                self.store.touch_file(p.name, p.size, p.mtime)
+            self.report.unchanged += 1
+            return
+        for w in p.warnings:
+            self.report.warnings.append((p.name, w))
+            self.notify("warning", f"{p.name}: {w}")
+        self._batch.append(p)
+        self._batch_passages += sum(map(len, p.spans))
         if len(self._batch) >= self.settings.batch_files or self._batch_passages >= _BATCH_PASSAGES:
             self._flush()
 
     def _flush(self) -> None:
         if not self._batch:
             return
-        s = self.settings
-        prepared = [
-            (name, digest, size, mtime, docs, [split_passages(d.text, s.words, s.overlap) for d in docs])
-            for name, digest, size, mtime, docs in self._batch
-        ]
         with self.store.transaction():
-            for name, digest, size, mtime, docs, spans in prepared:
-                added, removed = self.store.put_file(name, digest, size, mtime, docs, spans)
+            for p in self._batch:
+                added, removed = self.store.put_file(p.name, p.digest, p.size, p.mtime, p.docs, p.spans)
                 self.report.docs_added += added
                 self.report.docs_removed += removed
                 self.report.updated += 1
-        for name, *_ in prepared:
-            self.notify("indexed", name)
+        for p in self._batch:
+            self.notify("indexed", p.name)
         self._batch, self._batch_passages = [], 0
 
 

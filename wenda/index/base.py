@@ -42,6 +42,8 @@ class Retriever(ABC):
     # Passages applied per durable step when built from the store: an interrupted build continues
     # after the last step (Collection._build), so slow encoders take smaller steps.
     build_chunk: int = 50_000
+    # Encoding on a Ray cluster (set by Collection.use_ray; only learned retrievers encode).
+    remote_encode = None
 
     def __init__(self, path: Path, tokenizer: TokenizerConfig, params: dict) -> None:
         self.path = Path(path)

@@ -105,6 +105,8 @@ class EncodedRetriever(Retriever):
         return True
 
     def _vectors(self, texts: Sequence[str], side: str) -> np.ndarray:
+        if self.remote_encode is not None and side == "passage":  # Ray actors load our encoder copy
+            return self.remote_encode(str(self.path / "encoder"), list(texts), side)
         tokens = [self.tokenizer.tokens(t) for t in texts]
         return self._encoder().vectors(tokens, side, batch_size=BATCH)
 

@@ -1,11 +1,13 @@
 """The server's heap under document adds: glibc malloc settings (no effect elsewhere).
 
 Measured with ``bench/reliability.py load`` and glibc's ``malloc_stats`` in the server (RELIABILITY.md,
-section 6): with document adds among the requests, the memory the Python heap and the libraries
-actually use stays level, but glibc keeps the pages that adds free (each add builds and drops
-index segments, tokens and SQLite pages) in its arenas instead of returning them, and by default
-request threads get up to 8 arenas per core whose free pages no other thread reuses. So the server
-(1) uses at most two arenas and (2) hands free pages back (``malloc_trim``) after each write.
+section 6): with document adds among the requests, glibc held far more memory than was in use,
+because (a) request threads get up to 8 arenas per core, whose free pages no other thread reuses,
+(b) its mmap threshold rises to the largest block freed so far, after which the reader's and the
+indexes' large arrays are carved from the heap, leaving holes, and (c) free pages stay mapped
+until the heap's top is free. So the server uses at most two arenas, a fixed mmap threshold, and
+hands free pages back (``malloc_trim``) after each write. With the three, glibc's held memory
+stays within a few MB of what is in use.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import ctypes
 import os
 from functools import cache
 
-_M_ARENA_MAX = -8  # glibc's mallopt parameter number
+_M_ARENA_MAX = -8  # glibc's mallopt parameter numbers
+_M_MMAP_THRESHOLD = -3
 
 
 @cache
@@ -27,10 +30,16 @@ def _glibc() -> ctypes.CDLL | None:
     return None  # not glibc (musl, macOS, Windows): nothing to tune
 
 
-def bound_arenas(arenas: int = 2) -> None:
-    """Let glibc use at most ``arenas`` malloc arenas, unless ``MALLOC_ARENA_MAX`` is set."""
-    if (libc := _glibc()) is not None and not os.environ.get("MALLOC_ARENA_MAX"):
+def tune_malloc(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> None:
+    """Let glibc use at most ``arenas`` malloc arenas, unless ``MALLOC_ARENA_MAX`` is set, and
+    serve blocks of ``mmap_threshold`` bytes or more by mmap (returned whole when freed), unless
+    ``MALLOC_MMAP_THRESHOLD_`` is set; setting it also stops glibc raising it by itself."""
+    if (libc := _glibc()) is None:
+        return
+    if not os.environ.get("MALLOC_ARENA_MAX"):
         libc.mallopt(_M_ARENA_MAX, arenas)
+    if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+        libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
 
 
 def release_free_memory() -> None:
