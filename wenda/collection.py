@@ -60,9 +60,9 @@ class Collection:
     def use_ray(self, address: str, workers: int | None = None) -> None:
         """Prepare files and encode passages on the Ray cluster at ``address`` from now on
         (:mod:`wenda.scale.raymap`); the store and the retrievers' positions stay here."""
-        from wenda.scale.raymap import ray_encoder, ray_mapper
+        from wenda.scale.raymap import RayEncoder, ray_mapper
 
-        self._mapper, self._encode = ray_mapper(address, workers), ray_encoder(address, workers)
+        self._mapper, self._encode = ray_mapper(address, workers), RayEncoder(address, workers)
         for r in self._retrievers.values():
             r.remote_encode = self._encode
 
@@ -196,12 +196,16 @@ class Collection:
     def _sync(self, progress: Progress | None = None) -> None:
         progress = progress or _no_progress
         target = self.store.max_seq()
-        for name in self.meta["retrievers"]:
-            r = self.retriever(name, build=True, progress=progress)
-            while r.applied_seq < target:
-                ops = self.store.changes_since(r.applied_seq)
-                r.apply(ops)
-                progress(name, r.applied_seq, target)
+        try:
+            for name in self.meta["retrievers"]:
+                r = self.retriever(name, build=True, progress=progress)
+                while r.applied_seq < target:
+                    ops = self.store.changes_since(r.applied_seq)
+                    r.apply(ops)
+                    progress(name, r.applied_seq, target)
+        finally:
+            if self._encode is not None:  # Ray's encoding actors hand their CPUs back
+                self._encode.release()
         self.store.truncate_changes(
             min((self.retriever(n).applied_seq for n in self.meta["retrievers"]), default=0)
         )

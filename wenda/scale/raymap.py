@@ -1,9 +1,9 @@
 """``wenda index --ray ADDRESS``: the indexing stages that need CPU run as Ray Data tasks.
 
 Ray Data (https://docs.ray.io/en/latest/data/data.html) streams the work through the cluster's
-workers: reading, hashing, parsing and splitting files (:func:`wenda.corpus.ingest.prepare_file`),
-and encoding passages for the dense and binary retrievers (an actor pool, each actor loading the
-encoder once). What must stay in one place stays on the driver: the document store (one SQLite
+workers: reading, hashing, parsing and splitting files (:func:`wenda.corpus.ingest.prepare_file`);
+passages for the dense and binary retrievers are encoded by a pool of Ray actors, each loading the
+encoder once and kept for the whole run. What must stay in one place stays on the driver: the document store (one SQLite
 writer, one transaction per batch of files, so a killed run still resumes) and the change-log
 positions of the retrievers. Results come back in input order, so passage ids, and with them every
 index, equal a run without Ray (tested).
@@ -71,34 +71,46 @@ def ray_mapper(address: str, workers: int | None = None) -> Callable[[Callable, 
     return mapper
 
 
-class _Encode:
-    """An actor of the encoding pool: the encoder loaded once from ``model_dir``."""
+class _Encoder:
+    """A Ray actor holding one encoder, loaded once from ``model_dir``."""
 
-    def __init__(self, model_dir: str, side: str) -> None:
+    def __init__(self, model_dir: str) -> None:
         import wenda.encode  # noqa: F401 - registers the encoders
         from wenda.nn.modeldir import load_model
         from wenda.text import Tokenizer
 
         self.model, tokenizer = load_model(Path(model_dir), "encode")
-        self.tokenizer, self.side = Tokenizer(tokenizer), side  # the encoder's, as the index uses
+        self.tokenizer = Tokenizer(tokenizer)  # the encoder's, as the index uses
 
-    def __call__(self, batch: dict) -> dict:
-        tokens = [self.tokenizer.tokens(t) for t in batch["text"]]
-        vectors = self.model.vectors(tokens, self.side, batch_size=len(tokens))
-        return {"vector": list(vectors)}
+    def encode(self, texts: list[str], side: str) -> np.ndarray:
+        tokens = [self.tokenizer.tokens(t) for t in texts]
+        return self.model.vectors(tokens, side, batch_size=len(tokens))
 
 
-def ray_encoder(address: str, workers: int | None = None) -> Callable[[str, list[str], str], np.ndarray]:
-    """``encode(model_dir, texts, side) -> float32 [n, dim]`` on a pool of Ray actors."""
-    ray = connect(address, workers)
+class RayEncoder:
+    """``encoder(model_dir, texts, side) -> float32 [n, dim]`` on a pool of Ray actors, one per
+    worker, kept between calls for the same model directory (an index build encodes in many steps;
+    starting actors and loading the encoder once per step would cost more than the encoding).
+    :meth:`release` ends the pool, handing its CPUs back for the next run's file preparation."""
 
-    def encode(model_dir: str, texts: list[str], side: str) -> np.ndarray:
-        blocks = max(1, -(-len(texts) // _PASSAGES_PER_TASK))
-        ds = ray.data.from_items([{"text": t} for t in texts], override_num_blocks=blocks)
-        out = ds.map_batches(
-            _Encode, fn_constructor_kwargs={"model_dir": model_dir, "side": side},
-            batch_size=_PASSAGES_PER_TASK, concurrency=workers or 1,
-        )  # fmt: skip
-        return np.stack([np.asarray(row["vector"], np.float32) for row in out.iter_rows()])
+    def __init__(self, address: str, workers: int | None = None) -> None:
+        self.ray, self.workers = connect(address, workers), workers
+        self._dir, self._pool, self._actors = None, None, []
 
-    return encode
+    def __call__(self, model_dir: str, texts: list[str], side: str) -> np.ndarray:
+        from ray.util import ActorPool
+
+        if model_dir != self._dir:  # a build renames its folder when done: a new pool there
+            self.release()
+            actor = self.ray.remote(num_cpus=1)(_Encoder)
+            size = self.workers or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+            self._actors = [actor.remote(model_dir) for _ in range(size)]
+            self._dir, self._pool = model_dir, ActorPool(self._actors)
+        chunks = [texts[i : i + _PASSAGES_PER_TASK] for i in range(0, len(texts), _PASSAGES_PER_TASK)]
+        parts = self._pool.map(lambda a, chunk: a.encode.remote(chunk, side), chunks)
+        return np.concatenate(list(parts)).astype(np.float32, copy=False)
+
+    def release(self) -> None:
+        for actor in self._actors:
+            self.ray.kill(actor)
+        self._dir, self._pool, self._actors = None, None, []
