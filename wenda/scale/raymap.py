@@ -52,7 +52,10 @@ class _Apply:
         self.fn = fn
 
     def __call__(self, batch: dict) -> dict:
-        return {"out": np.array([self.fn(x) for x in batch["item"]] + [None], dtype=object)[:-1]}
+        out = [self.fn(x) for x in batch["item"]]
+        # A 1-D object column however the results look (a trailing None stops numpy from making a
+        # 2-D array of results that are sequences of equal length).
+        return {"out": np.array([*out, None], dtype=object)[:-1]}
 
 
 def ray_mapper(address: str, workers: int | None = None) -> Callable[[Callable, Iterable], Iterator]:
