@@ -21,17 +21,18 @@ its syntax (apostrophes, colons, brackets).
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 
 import tantivy
 
 from wenda.errors import IndexError_
 from wenda.index import integrity
 from wenda.index.base import Op, Retriever
+from wenda.index.rescore import exact_top_k
 from wenda.registry import register
 from wenda.text.parallel import tokenize_batch
 
@@ -173,34 +174,24 @@ class BM25(Retriever):
         return (1.0 + 1e-6) / 2.2 if exact else 1.0 / (2.2 * (1.0 - _BAND_WITH_DELETES))
 
     def _rescore(self, query: tantivy.Query, k: int, weights: Counter, idf: dict[str, float]) -> list:
-        """The exact top k: re-score tantivy's hits best first until none left can enter.
+        """The exact top k: tantivy's hits re-scored exactly (:mod:`wenda.index.rescore`)."""
 
-        A hit whose ceiling (see :meth:`_ceiling`) is below the k-th exact score cannot enter, nor can
-        any after it, so usually only a few more than k passages are re-scored. Hits tied with the
-        k-th are all re-scored, so ties are broken by passage id, never by where tantivy happened to
-        put a passage (which depends on segment history).
-        """
-        ceiling, depth = self._ceiling(), max(2 * k, int(self.params["min_depth"]))
-        best: list[tuple[float, int]] = []  # (-score, pid), sorted, at most k
-        seen: set[tuple[int, int]] = set()
-        while True:
+        def fetch(depth: int, seen: set):
             hits = self._searcher.search(query, limit=depth, count=False).hits
             fresh = [(s, a) for s, a in hits if (a.segment_ord, a.doc) not in seen]
             addrs = [a for _, a in fresh]
             pids = self._searcher.fast_field_values("pid", addrs)
             lens = self._searcher.fast_field_values("len", addrs)
-            for (approx, addr), pid, dl in zip(fresh, pids, lens, strict=True):
-                if len(best) == k and approx * ceiling < -best[-1][0]:
-                    break
-                seen.add((addr.segment_ord, addr.doc))
-                score = self._score(self._searcher.doc(addr)["body"][0], dl, weights, idf)
-                bisect.insort(best, (-score, pid))
-                del best[k:]
-            else:
-                if len(hits) == depth and depth < _MAX_DEPTH:
-                    depth *= 4
-                    continue
-            return [(pid, -neg) for neg, pid in best]
+            return len(hits), [
+                (approx, (a.segment_ord, a.doc), partial(self._exact, a, pid, dl, weights, idf))
+                for (approx, a), pid, dl in zip(fresh, pids, lens, strict=True)
+            ]
+
+        depth = max(2 * k, int(self.params["min_depth"]))
+        return exact_top_k(fetch, k, self._ceiling(), depth, _MAX_DEPTH)
+
+    def _exact(self, addr, pid: int, dl: int, weights: Counter, idf: dict[str, float]) -> tuple[int, float]:
+        return pid, self._score(self._searcher.doc(addr)["body"][0], dl, weights, idf)
 
     def _score(self, body: str, dl: int, weights: Counter, idf: dict[str, float]) -> float:
         """Exact BM25 of one passage (its stored terms) for the query term weights."""

@@ -23,10 +23,10 @@ kept in ``pending.json`` until the step is recorded, so a killed step replays ex
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial
 
 import mmh3
 
@@ -34,6 +34,7 @@ from wenda.errors import IndexError_
 from wenda.fileio import atomic_write_json, read_json
 from wenda.index.base import Op, Retriever
 from wenda.index.qdrant import QdrantCollection
+from wenda.index.rescore import exact_top_k
 from wenda.registry import register
 from wenda.text.parallel import tokenize_batch
 
@@ -164,29 +165,23 @@ class QdrantBM25(Retriever):
         return self._rescore(vector, k, weights, idf)
 
     def _rescore(self, vector, k: int, weights: Counter, idf: dict[str, float]) -> list[tuple[int, float]]:
-        """Qdrant's hits re-scored exactly, best first, until none left can enter the top k."""
+        """Qdrant's hits re-scored exactly (:mod:`wenda.index.rescore`)."""
         k1, b, n = self.params["k1"], self.params["b"], self._stats["n"]
         avgdl = self._stats["total"] / n
-        ceiling = max(1.0, avgdl / self._stats["min_a0"]) * _FLOAT32
-        depth, best, seen = max(2 * k, int(self.params["min_depth"])), [], set()
-        while True:
+
+        def exact(hit) -> tuple[int, float]:
+            tf = dict(zip(hit.payload["terms"], hit.payload["tf"], strict=True))
+            norm = k1 * (1.0 - b + b * hit.payload["len"] / avgdl)
+            return int(hit.id), sum(
+                w * idf[t] * tf[t] / (tf[t] + norm) for t, w in weights.items() if t in tf
+            )
+
+        def fetch(depth: int, seen: set):
             hits = self._q._call(
                 self._q.client.query_points, self._q.collection, query=vector, using="terms", limit=depth,
                 with_payload=True,
             ).points  # fmt: skip
-            for hit in hits:
-                if hit.id in seen:
-                    continue
-                if len(best) == k and hit.score * ceiling < -best[-1][0]:
-                    break
-                seen.add(hit.id)
-                tf = dict(zip(hit.payload["terms"], hit.payload["tf"], strict=True))
-                norm = k1 * (1.0 - b + b * hit.payload["len"] / avgdl)
-                score = sum(w * idf[t] * tf[t] / (tf[t] + norm) for t, w in weights.items() if t in tf)
-                bisect.insort(best, (-score, int(hit.id)))
-                del best[k:]
-            else:
-                if len(hits) == depth and depth < _MAX_DEPTH:
-                    depth *= 4
-                    continue
-            return [(pid, -neg) for neg, pid in best]
+            return len(hits), [(h.score, h.id, partial(exact, h)) for h in hits if h.id not in seen]
+
+        ceiling = max(1.0, avgdl / self._stats["min_a0"]) * _FLOAT32
+        return exact_top_k(fetch, k, ceiling, max(2 * k, int(self.params["min_depth"])), _MAX_DEPTH)
