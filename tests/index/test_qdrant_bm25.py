@@ -17,7 +17,21 @@ from wenda.index.base import Op  # noqa: E402
 from wenda.index.bm25 import BM25  # noqa: E402
 from wenda.index.qdrant_bm25 import QdrantBM25  # noqa: E402
 
-WORDS = "river mountain city engine planet tea harbour violin storm garden bridge copper winter".split()
+WORDS = [
+    "river",
+    "mountain",
+    "city",
+    "engine",
+    "planet",
+    "tea",
+    "harbour",
+    "violin",
+    "storm",
+    "garden",
+    "bridge",
+    "copper",
+    "winter",
+]
 
 
 def _text(rng: random.Random) -> str:
