@@ -151,10 +151,49 @@ def test_a_missing_path_refuses_the_whole_run_before_any_work(tmp_path, docs_dir
 
 
 def test_a_second_writer_is_refused_while_one_is_writing(tmp_path, docs_dir):
-    with _open(tmp_path / "idx") as first, _open(tmp_path / "idx") as second:
+    with _open(tmp_path / "idx") as first, _open(tmp_path / "idx", write_wait_s=0) as second:
         with first._writing(), pytest.raises(IndexError_, match="another process is writing"):
             second.add([docs_dir])
         assert second.add([docs_dir]).updated == 5
+
+
+def test_a_second_writer_waits_for_the_first_within_write_wait_s(tmp_path, docs_dir):
+    import threading
+
+    with _open(tmp_path / "idx") as first, _open(tmp_path / "idx", write_wait_s=30) as second:
+        held, release = threading.Event(), threading.Event()
+
+        def hold():
+            with first._writing():
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(10)
+        threading.Timer(0.3, release.set).start()
+        assert second.add([docs_dir]).updated == 5  # waited for the lock, then wrote
+        holder.join()
+
+
+def test_a_reader_follows_what_another_process_writes(tmp_path, docs_dir):
+    """Two openings of one index (two server replicas): documents one adds or removes are found, or
+    no longer found, by the other's retrievers, which reopen when the on-disk seq moves."""
+    with _open(tmp_path / "idx") as writer:
+        writer.add([docs_dir])
+    new = tmp_path / "more"
+    new.mkdir()
+    (new / "volcano.txt").write_text("Mount Etna is an active volcano on the island of Sicily.\n")
+    with _open(tmp_path / "idx") as writer, _open(tmp_path / "idx") as reader:
+        for r in ("bm25", "tfidf"):
+            assert reader.search("Etna volcano Sicily", retriever=r) == []
+        writer.add([new])
+        for r in ("bm25", "tfidf"):
+            hit = reader.search("Etna volcano Sicily", retriever=r)[0]
+            assert "Etna" in hit.text and hit.source.endswith("volcano.txt")
+        writer.remove([new])
+        for r in ("bm25", "tfidf"):
+            assert all("Etna" not in h.text for h in reader.search("Etna volcano Sicily", retriever=r))
 
 
 def test_an_interrupted_build_continues_where_it_stopped(tmp_path, monkeypatch):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import shutil
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ class Collection:
         self.meta = meta
         self.settings = cfg
         self._retrievers: dict[str, Retriever] = {}
+        self._seen: dict[str, int] = {}  # the applied seq each opened retriever has loaded
         # Set by use_ray: files prepared and passages encoded on a Ray cluster (wenda.scale).
         self._mapper, self._encode = map, None
 
@@ -146,14 +148,21 @@ class Collection:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the directory's write lock: the retrievers allow one writer at a time."""
+        """Hold the directory's write lock: the retrievers allow one writer at a time. Another
+        writer (a second server replica, a ``wenda index`` run) is waited for up to
+        ``write_wait_s``."""
+        deadline = time.monotonic() + self.settings.write_wait_s
         with open(self.path / ".lock", "w") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexError_(
-                    f"{self.path}: another process is writing this index; wait for it"
-                ) from None
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexError_(
+                            f"{self.path}: another process is writing this index; wait for it"
+                        ) from None
+                    time.sleep(0.05)
             try:
                 yield
             finally:
@@ -203,6 +212,7 @@ class Collection:
                     ops = self.store.changes_since(r.applied_seq)
                     r.apply(ops)
                     progress(name, r.applied_seq, target)
+                self._seen[name] = r.applied_seq
         finally:
             if self._encode is not None:  # Ray's encoding actors hand their CPUs back
                 self._encode.release()
@@ -258,6 +268,28 @@ class Collection:
             else:
                 self._retrievers[name] = self._open_retriever(name, path)
             self._retrievers[name].remote_encode = self._encode
+            self._seen[name] = self._retrievers[name].applied_seq
+        return self._retrievers[name]
+
+    def _followed(self, name: str) -> Retriever:
+        """The retriever ``name``, opened again when another process (a second server replica, a
+        ``wenda index`` run) has applied changes since this one loaded it: its ``state.json`` names
+        another seq. Every store commits atomically and keeps the files an open reader maps, so
+        the reopened index is whole; if the writer removes a file between our reading its name and
+        opening it, the loaded index serves this query and the next one tries again."""
+        r = self.retriever(name)
+        try:
+            disk = r.applied_seq
+        except IndexError_:
+            return r  # a damaged state.json: the search reports the damage
+        if disk != self._seen.get(name):
+            try:
+                fresh = Retriever.open(self.path / "retrievers" / name)
+            except (WendaError, OSError):
+                return r
+            r.close()
+            fresh.remote_encode = self._encode
+            self._retrievers[name], self._seen[name] = fresh, disk
         return self._retrievers[name]
 
     def _open_retriever(self, name: str, path: Path) -> Retriever:
@@ -297,7 +329,7 @@ class Collection:
     def _checked(self, name: str) -> Retriever:
         if name not in self.meta["retrievers"]:
             raise BadQueryError(f"retriever {name!r} is not built here; available: {self.meta['retrievers']}")
-        return self.retriever(name)
+        return self._followed(name)
 
     def _search_with(self, name: str, query: str, k: int) -> list[tuple[int, float]]:
         retriever = self._checked(name)

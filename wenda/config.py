@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     passage_overlap: int = Field(20, ge=0, description="words shared by consecutive passages")
     batch_files: int = Field(256, ge=1, description="files committed per store transaction")
     max_query_chars: int = Field(2000, ge=1, description="longer queries are refused")
+    write_wait_s: float = Field(
+        10.0, ge=0, description="a write waits this long for another process writing the index"
+    )
     hybrid_fusion: str = Field(
         "rrf", pattern="^(rrf|minmax|zscore)$", description="hybrid search: rrf or score interpolation"
     )

@@ -11,6 +11,15 @@ DEFAULT_INDEX = Path(os.environ.get("WENDA_INDEX", "wenda-index"))
 
 IndexOpt = typer.Option(DEFAULT_INDEX, "--index", "-i", help="index directory (env WENDA_INDEX)")
 JsonOpt = typer.Option(False, "--json", help="machine-readable JSON output")
+RayOpt = typer.Option(None, "--ray", help="run on Ray: auto, ray://host:10001, or local (wenda.scale)")
+RayWorkersOpt = typer.Option(None, "--ray-workers", min=1, help="Ray workers at once (local: its CPUs)")
+
+
+def ray_target(address: str | None, workers: int | None):
+    """The :class:`~wenda.scale.raymap.RayTarget` the options name, or None without ``--ray``."""
+    from wenda.scale.raymap import RayTarget
+
+    return None if address is None else RayTarget(address, workers)
 
 
 def require_ml() -> None:

@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from wenda.cli.app import app, err
-from wenda.cli.common import JsonOpt, require_ml
+from wenda.cli.common import JsonOpt, RayOpt, RayWorkersOpt, ray_target, require_ml
 from wenda.config import settings
 
 eval_app = typer.Typer(help="Evaluate on standard benchmarks.", no_args_is_help=True)
@@ -30,9 +30,12 @@ def retrieval_cmd(
     encoder: Path = typer.Option(None, "--encoder", help="a trained encoder: also build and judge its index"),
     index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),
     limit: int = typer.Option(0, "--limit", min=0, help="evaluate only the first N questions (0: all)"),
+    ray: str = RayOpt,
+    ray_workers: int = RayWorkersOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Top-1/5/20/100 answer recall and MRR per retriever (DrQA's open-domain protocol)."""
+    """Top-1/5/20/100 answer recall and MRR per retriever (DrQA's open-domain protocol); with
+    --ray, the index is built and the questions searched on Ray."""
     from wenda.cli.index import learned_retrievers
     from wenda.eval.retrieval import BENCHMARKS, answer_recall, open_benchmark
 
@@ -45,14 +48,15 @@ def retrieval_cmd(
         list(dict.fromkeys([*asked, *stored])) if retriever else [*stored, *(["hybrid"] if encoder else [])]
     )
     index = index or settings().cache_dir / dataset
-    col, questions = open_benchmark(dataset, index, retrievers=stored, params=params)
+    target = ray_target(ray, ray_workers)
+    col, questions = open_benchmark(dataset, index, retrievers=stored, params=params, ray=target)
     questions = questions[:limit] if limit else questions
     results = {}
     with col, Progress(console=err, transient=True) as bar:
         for name in names:
             task = bar.add_task(f"{dataset} {name}", total=len(questions))
             results[name] = answer_recall(
-                col, questions, name, progress=lambda i, t=task: bar.update(t, completed=i)
+                col, questions, name, progress=lambda i, t=task: bar.update(t, completed=i), ray=target
             )
         passages = col.store.counts()["passages"]
     if as_json:
@@ -131,6 +135,8 @@ def reader_cmd(
     limit: int = typer.Option(
         0, "--limit", min=0, help="read only the first N questions (0: all; scored over those)"
     ),
+    ray: str = RayOpt,
+    ray_workers: int = RayWorkersOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Official SQuAD EM and F1 (v2.0: with the reader's stored no-answer threshold) of the best
@@ -146,7 +152,14 @@ def reader_cmd(
     articles = load_squad(require(READER_DATASETS[dataset]))
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(dataset, total=len(squad_questions(articles, limit)))
-        result = evaluate_reader(reader, articles, limit, lambda: bar.advance(task))
+        result = evaluate_reader(
+            reader,
+            articles,
+            limit,
+            lambda: bar.advance(task),
+            ray=ray_target(ray, ray_workers),
+            model_dir=model_dir,
+        )
     if as_json:
         typer.echo(
             json.dumps(
@@ -172,6 +185,8 @@ def qa_cmd(
     index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),
     limit: int = typer.Option(0, "--limit", min=0, help="evaluate only the first N questions (0: all)"),
     batch: int = typer.Option(1, "--batch", min=1, max=256, help="questions read together (faster; latency is then per batch)"),
+    ray: str = RayOpt,
+    ray_workers: int = RayWorkersOpt,
     as_json: bool = JsonOpt,
 ) -> None:  # fmt: skip
     """End-to-end QA: exact match of the top answer over the whole corpus, and per-stage latency."""
@@ -189,7 +204,8 @@ def qa_cmd(
     )
     names = list(dict.fromkeys(asked + (["hybrid"] if encoder and not retriever else [])))
     index = index or settings().cache_dir / dataset
-    col, questions = open_benchmark(dataset, index, retrievers=stored, params=params)
+    target = ray_target(ray, ray_workers)
+    col, questions = open_benchmark(dataset, index, retrievers=stored, params=params, ray=target)
     col.close()
     questions = questions[:limit] if limit else questions
     results = {}
@@ -204,6 +220,7 @@ def qa_cmd(
                 dataset in REGEX_ANSWERS,
                 lambda i, t=task: bar.update(t, completed=i),
                 batch,
+                target,
             )
     if as_json:
         typer.echo(json.dumps({"dataset": dataset, "reranked": bool(rerank), "results": results}))

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wenda.cli.app import app, err
-from wenda.cli.common import IndexOpt
+from wenda.cli.common import IndexOpt, RayOpt, RayWorkersOpt
 from wenda.collection import LEARNED, Collection
 
 
@@ -92,10 +92,8 @@ def index_cmd(
     binary_index: str = typer.Option("flat", "--binary-index", help="Hamming search: flat, hnsw or ivf"),
     backend: str = typer.Option("embedded", "--backend", help="embedded (files in --index) or qdrant"),
     qdrant_url: str = typer.Option(None, "--qdrant-url", help="the Qdrant server (http://host:6333)"),
-    ray: str = typer.Option(
-        None, "--ray", help="prepare files and encode passages on Ray: auto, ray://host:10001, or local"
-    ),
-    ray_workers: int = typer.Option(None, "--ray-workers", min=1, help="Ray tasks at once (local: its CPUs)"),
+    ray: str = RayOpt,
+    ray_workers: int = RayWorkersOpt,
     remove: bool = typer.Option(False, "--remove", help="forget these paths instead of adding them"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print every file"),
 ) -> None:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
 from wenda.data.open_qa import regex_match
 from wenda.data.squad import Question
 from wenda.eval.squad import exact_match
+from wenda.scale.raymap import RayTarget, run_chunks
 
 REGEX_ANSWERS = {"curated-trec"}  # datasets whose answers are patterns
+_BATCHES_PER_CHUNK = 8  # batches of questions handed to a Ray actor at a time
 
 
 def is_correct(prediction: str, answers: Sequence[str], regex: bool = False) -> bool:
@@ -28,35 +31,71 @@ def is_correct(prediction: str, answers: Sequence[str], regex: bool = False) -> 
     return bool(exact_match(prediction, list(answers)))
 
 
+class _Judge:
+    """Asks batches of questions and judges their top answers: the unit of work
+    :func:`evaluate_qa` hands out (to a Ray actor, which opens the index and models itself)."""
+
+    def __init__(self, qa, retriever: str | None, passages: int | None, regex: bool, batch: int) -> None:
+        self.qa, self.retriever, self.passages, self.regex, self.batch = qa, retriever, passages, regex, batch
+
+    @classmethod
+    def opened(cls, index: str, reader: str | None, reranker: str | None, cfg, *args) -> _Judge:
+        from wenda.api import Wenda
+
+        return cls(Wenda(index, reader, reranker, cfg), *args)
+
+    def judge(self, questions: Sequence[Question]) -> tuple[list[tuple[bool, bool]], dict[str, list[float]]]:
+        """``(correct, abstained)`` per question, and each stage's milliseconds per batch."""
+        outcomes, times = [], {}
+        for begin in range(0, len(questions), self.batch):
+            part = questions[begin : begin + self.batch]
+            start = time.perf_counter()
+            results = self.qa.ask_many([q.question for q in part], self.passages, self.retriever, top=1)
+            times.setdefault("total", []).append(1000 * (time.perf_counter() - start))
+            for q, result in zip(part, results, strict=True):
+                correct = bool(result.answers) and is_correct(result.answers[0].text, q.answers, self.regex)
+                outcomes.append((correct, result.abstained))
+            for stage, ms in results[0].timings_ms.items() if results else ():
+                times.setdefault(stage, []).append(ms)
+        return outcomes, times
+
+
 def evaluate_qa(
     qa, questions: Sequence[Question], retriever: str | None = None, passages: int | None = None,
     regex: bool = False, progress: Callable[[int], None] | None = None, batch: int = 1,
+    ray: RayTarget | None = None,
 ) -> dict:  # fmt: skip
     """Ask every question with ``qa`` (:class:`wenda.api.Wenda`) and score its top answer;
     ``batch`` > 1 reads that many questions together (faster; the answers are the same, but the
-    latency figures are then per batch, not what one user waits)."""
-    right = right_abstaining = abstained = 0
-    times: dict[str, list[float]] = {}
-    for begin in range(0, len(questions), batch):
-        part = questions[begin : begin + batch]
-        start = time.perf_counter()
-        results = qa.ask_many([q.question for q in part], passages, retriever, top=1)
-        times.setdefault("total", []).append(1000 * (time.perf_counter() - start))
-        for q, result in zip(part, results, strict=True):
-            correct = bool(result.answers) and is_correct(result.answers[0].text, q.answers, regex)
-            right += correct
-            right_abstaining += correct and not result.abstained
-            abstained += result.abstained
-        for stage, ms in results[0].timings_ms.items() if results else ():
-            times.setdefault(stage, []).append(ms)
+    latency figures are then per batch, not what one user waits). With ``ray``, the questions are
+    asked on Ray actors, each opening ``qa``'s index and models itself (so the index must be on
+    storage every node sees); latency is then measured on the actors."""
+    args = (retriever, passages, regex, batch)
+    if ray is None:
+        factory = partial(_Judge, qa, *args)
+    else:
+        paths = (qa.collection.path, qa._reader_dir, qa._reranker_dir)
+        factory = partial(_Judge.opened, *(None if p is None else str(p) for p in paths), qa.settings, *args)
+    step = batch * _BATCHES_PER_CHUNK if ray is not None else batch
+    chunks = [questions[i : i + step] for i in range(0, len(questions), step)]
+    outcomes, times, done = [], {}, 0
+    for part, part_times in run_chunks(factory, "judge", chunks, ray):
+        outcomes += part
+        for stage, ms in part_times.items():
+            times.setdefault(stage, []).extend(ms)
+        done += len(part)
         if progress:
-            progress(begin + len(part))
-    n = max(len(questions), 1)
+            progress(done)
+    return _summary(outcomes, times, batch)
+
+
+def _summary(outcomes: list[tuple[bool, bool]], times: dict[str, list[float]], batch: int) -> dict:
+    n = max(len(outcomes), 1)
     return {
-        "questions": len(questions),
-        "exact_match": 100 * right / n,
-        "exact_match_abstaining": 100 * right_abstaining / n,
-        "abstained": 100 * abstained / n,
+        "questions": len(outcomes),
+        "exact_match": 100 * sum(c for c, _ in outcomes) / n,
+        "exact_match_abstaining": 100 * sum(c and not a for c, a in outcomes) / n,
+        "abstained": 100 * sum(a for _, a in outcomes) / n,
         "batch": batch,
         "latency_ms": {
             stage: {"p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95))}

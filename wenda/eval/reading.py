@@ -4,10 +4,13 @@ no-answer threshold) and the calibration of its answer probabilities (ECE), in o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from pathlib import Path
 
 from wenda.eval.squad import evaluate_squad, exact_match
 from wenda.eval.squad_v2 import Judged, best_threshold, evaluate_squad_v2
 from wenda.read.calibrate import Scored, expected_calibration_error, score_questions
+from wenda.scale.raymap import RayTarget, run_chunks
 
 
 def squad_questions(articles: Iterable[Mapping], limit: int = 0) -> list[tuple[Mapping, str]]:
@@ -27,16 +30,36 @@ def calibration_report(scored: list[Scored], temperature: float) -> dict[str, fl
     return {**ece, "temperature": temperature}
 
 
+class _Scorer:
+    """Reads (question, [context], golds) items with a reader, ``batch`` per forward pass: the
+    unit of work :func:`evaluate_reader` hands out (to a Ray actor, which loads its own reader)."""
+
+    def __init__(self, service, batch: int) -> None:
+        self.service, self.batch = service, batch
+
+    @classmethod
+    def load(cls, model_dir: str | None, batch: int) -> _Scorer:
+        from wenda.read.answer import load_reader
+
+        return cls(load_reader(model_dir), batch)
+
+    def score(self, items: list) -> list[Scored]:
+        return score_questions(self.service, items, self.batch)
+
+
 def evaluate_reader(
     service,
     articles: list[Mapping],
     limit: int = 0,
     advance: Callable[[], None] | None = None,
     batch: int = 32,
+    ray: RayTarget | None = None,
+    model_dir: str | Path | None = None,
 ) -> dict:
     """Read every question of a SQuAD-format ``articles`` list in its own paragraph with
     ``service`` (:class:`~wenda.read.answer.ReaderService`), ``batch`` questions per forward pass
-    (:func:`~wenda.read.calibrate.score_questions`), and score it.
+    (:func:`~wenda.read.calibrate.score_questions`), and score it. With ``ray``, the questions are
+    read on Ray actors, each loading the reader at ``model_dir`` (None: the packaged one) itself.
 
     Returns: ``questions``; ``exact_match``/``f1`` (official v1.1 rules) when every question is
     answerable, else the official v2.0 keys (``exact``, ``f1``, ``HasAns_*``, ``NoAns_*``) at the
@@ -45,11 +68,14 @@ def evaluate_reader(
     :func:`calibration_report`'s ECE.
     """
     questions = squad_questions(articles, limit)
+    items = [(qa["question"], [context], [a["text"] for a in qa["answers"]]) for qa, context in questions]
+    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+    factory = (
+        partial(_Scorer, service, batch) if ray is None else partial(_Scorer.load, _str(model_dir), batch)
+    )
     scored = []
-    for begin in range(0, len(questions), batch):
-        part = questions[begin : begin + batch]
-        items = [(qa["question"], [context], [a["text"] for a in qa["answers"]]) for qa, context in part]
-        scored += score_questions(service, items, batch)
+    for part in run_chunks(factory, "score", chunks, ray):
+        scored += part
         if advance:
             for _ in part:
                 advance()
@@ -64,3 +90,7 @@ def evaluate_reader(
         result["no_abstention"] = evaluate_squad_v2(judged, 1.0)
         result["oracle_best_f1"] = best_threshold(judged)[1]
     return {**result, **calibration_report(scored, t)}
+
+
+def _str(path: str | Path | None) -> str | None:
+    return None if path is None else str(Path(path).resolve())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,10 @@ from wenda.data.squad_open import build_squad_open
 from wenda.eval.metrics import reciprocal_rank
 from wenda.eval.squad import has_answer
 from wenda.fileio import atomic_write_bytes
+from wenda.scale.raymap import RayTarget, run_chunks
 
 KS = (1, 5, 20, 100)
+_PER_CHUNK = 64  # questions handed to a Ray actor at a time
 
 
 def write_jsonl_corpus(docs, path: Path) -> Path:
@@ -62,9 +65,11 @@ def open_benchmark(
     data_dir: Path | None = None,
     retrievers: Sequence[str] | None = None,
     params: dict[str, dict] | None = None,
+    ray: RayTarget | None = None,
 ):
     """Build (or reuse, incrementally) the index of ``dataset`` (one of :data:`BENCHMARKS`) with
-    ``retrievers`` (and their creation ``params``); returns (collection, questions)."""
+    ``retrievers`` (and their creation ``params``), on Ray with ``ray``; returns (collection,
+    questions)."""
     if dataset not in BENCHMARKS:
         raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(BENCHMARKS)}")
     docs, questions = _builders()[dataset](data_dir)
@@ -72,6 +77,8 @@ def open_benchmark(
     if not corpus.exists():
         write_jsonl_corpus(docs, corpus)
     col = Collection.open_or_create(index, retrievers, params=params)
+    if ray is not None:
+        col.use_ray(ray.address, ray.workers)
     col.add([corpus])
     return col, questions
 
@@ -81,35 +88,58 @@ def squad_open(index: Path, data_dir: Path | None = None, retrievers: Sequence[s
     return open_benchmark("squad-open", index, data_dir, retrievers)
 
 
+class _Ranks:
+    """Searches questions and finds the rank of the first answer-bearing passage: the unit of work
+    :func:`answer_recall` hands out (to a Ray actor, which opens the index itself)."""
+
+    def __init__(self, col: Collection, retriever: str, depth: int) -> None:
+        self.col, self.retriever, self.depth = col, retriever, depth
+
+    @classmethod
+    def opened(cls, index: str, cfg, retriever: str, depth: int) -> _Ranks:
+        return cls(Collection.open(Path(index), cfg), retriever, depth)
+
+    def rank(self, questions: Sequence[Question]) -> list[tuple[int | None, float, float]]:
+        """(rank of the first passage holding an answer or None, reciprocal rank, seconds) each."""
+        out = []
+        for q in questions:
+            t0 = time.perf_counter()
+            hits = self.col.search(q.question, k=self.depth, retriever=self.retriever)
+            seconds = time.perf_counter() - t0
+            ranking = [str(h.passage_id) for h in hits]
+            relevant = {str(h.passage_id): 1 for h in hits if has_answer(h.text, q.answers)}
+            first = next((r for r, pid in enumerate(ranking, 1) if pid in relevant), None)
+            out.append((first, reciprocal_rank(ranking, relevant), seconds))
+        return out
+
+
 def answer_recall(
     col: Collection,
     questions: Sequence[Question],
     retriever: str,
     ks: Sequence[int] = KS,
     progress: Callable[[int], None] | None = None,
+    ray: RayTarget | None = None,
 ) -> dict[str, float]:
     """Answer recall@k and MRR of ``retriever`` over ``questions``, plus query latency (ms: mean,
-    median, 95th percentile; the first query of a learned retriever also loads its encoder)."""
-    depth = max(ks)
-    found = {k: 0 for k in ks}
-    mrr, seconds = 0.0, []
-    for i, q in enumerate(questions):
-        t0 = time.perf_counter()
-        hits = col.search(q.question, k=depth, retriever=retriever)
-        seconds.append(time.perf_counter() - t0)
-        ranking = [str(h.passage_id) for h in hits]
-        relevant = {str(h.passage_id): 1 for h in hits if has_answer(h.text, q.answers)}
-        first = next((r for r, pid in enumerate(ranking, 1) if pid in relevant), None)
-        for k in ks:
-            found[k] += first is not None and first <= k
-        mrr += reciprocal_rank(ranking, relevant)
+    median, 95th percentile; the first query of a learned retriever also loads its encoder). With
+    ``ray``, the questions are searched on Ray actors, each opening ``col``'s directory itself."""
+    depth, step = max(ks), (1 if ray is None else _PER_CHUNK)
+    if ray is None:
+        factory = partial(_Ranks, col, retriever, depth)
+    else:
+        factory = partial(_Ranks.opened, str(col.path.resolve()), col.settings, retriever, depth)
+    chunks = [questions[i : i + step] for i in range(0, len(questions), step)]
+    ranks = []
+    for part in run_chunks(factory, "rank", chunks, ray):
+        ranks += part
         if progress:
-            progress(i + 1)
+            progress(len(ranks))
     n = max(len(questions), 1)
-    out = {f"recall@{k}": 100.0 * found[k] / n for k in ks}
-    ms = 1000 * np.array(seconds or [0.0])
+    out = {f"recall@{k}": 100.0 * sum(f is not None and f <= k for f, _, _ in ranks) / n for k in ks}
+    ms = 1000 * np.array([s for _, _, s in ranks] or [0.0])
     out.update(
-        mrr=mrr / n,
+        mrr=sum(rr for _, rr, _ in ranks) / n,
         questions=len(questions),
         ms_per_query=float(ms.mean()),
         ms_p50=float(np.percentile(ms, 50)),

@@ -17,6 +17,8 @@ paths must be on storage every node sees (NFS, a mounted bucket); on one machine
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +76,64 @@ def ray_mapper(address: str, workers: int | None = None) -> Callable[[Callable, 
     return mapper
 
 
+class _Held:
+    """A Ray actor holding the object ``factory()`` makes, built once, on the worker."""
+
+    def __init__(self, factory: Callable) -> None:
+        self.obj = factory()
+
+    def call(self, method: str, *args):
+        return getattr(self.obj, method)(*args)
+
+
+class RayPool:
+    """A pool of Ray actors, one per worker (``workers``, else the cluster's CPUs), each holding
+    ``factory()`` (a model, an opened index), kept between calls: :meth:`map` calls a method of the
+    held objects on chunks of work, results in input order. :meth:`release` ends the actors,
+    handing their CPUs back."""
+
+    def __init__(self, address: str, workers: int | None, factory: Callable) -> None:
+        from ray.util import ActorPool
+
+        ray = self.ray = connect(address, workers)
+        size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self._actors = [ray.remote(num_cpus=1)(_Held).remote(factory) for _ in range(size)]
+        self._pool = ActorPool(self._actors)
+
+    def map(self, method: str, chunks: Iterable, *args) -> Iterator:
+        return self._pool.map(lambda a, chunk: a.call.remote(method, chunk, *args), list(chunks))
+
+    def release(self) -> None:
+        for actor in self._actors:
+            self.ray.kill(actor)
+        self._actors, self._pool = [], None
+
+
+@dataclass(frozen=True)
+class RayTarget:
+    """Where to run: ``address`` as :func:`connect` takes it, ``workers`` actors (None: the CPUs)."""
+
+    address: str
+    workers: int | None = None
+
+
+def run_chunks(factory: Callable, method: str, chunks: Iterable, ray: RayTarget | None = None) -> Iterator:
+    """``factory().method(chunk)`` for each chunk, in order: here, or on a pool of Ray actors
+    (:class:`RayPool`) at ``ray``, each building its own ``factory()`` once. Evaluation uses it to
+    spread questions over a cluster (``wenda eval ... --ray``)."""
+    if ray is None:
+        obj = factory()
+        yield from (getattr(obj, method)(chunk) for chunk in chunks)
+        return
+    pool = RayPool(ray.address, ray.workers, factory)
+    try:
+        yield from pool.map(method, chunks)
+    finally:
+        pool.release()
+
+
 class _Encoder:
-    """A Ray actor holding one encoder, loaded once from ``model_dir``."""
+    """One encoder, loaded once from ``model_dir``, on a Ray worker."""
 
     def __init__(self, model_dir: str) -> None:
         import wenda.encode  # noqa: F401 - registers the encoders
@@ -91,29 +149,28 @@ class _Encoder:
 
 
 class RayEncoder:
-    """``encoder(model_dir, texts, side) -> float32 [n, dim]`` on a pool of Ray actors, one per
-    worker, kept between calls for the same model directory (an index build encodes in many steps;
-    starting actors and loading the encoder once per step would cost more than the encoding).
+    """``encoder(model_dir, texts, side) -> float32 [n, dim]`` on a :class:`RayPool` of encoders,
+    kept between calls for the same model directory (an index build encodes in many steps; starting
+    actors and loading the encoder once per step would cost more than the encoding).
     :meth:`release` ends the pool, handing its CPUs back for the next run's file preparation."""
 
     def __init__(self, address: str, workers: int | None = None) -> None:
-        self.ray, self.workers = connect(address, workers), workers
-        self._dir, self._pool, self._actors = None, None, []
+        self.address, self.workers = address, workers
+        connect(address, workers)
+        self._dir, self._pool = None, None
 
     def __call__(self, model_dir: str, texts: list[str], side: str) -> np.ndarray:
-        from ray.util import ActorPool
-
         if model_dir != self._dir:  # a build renames its folder when done: a new pool there
             self.release()
-            actor = self.ray.remote(num_cpus=1)(_Encoder)
-            size = self.workers or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
-            self._actors = [actor.remote(model_dir) for _ in range(size)]
-            self._dir, self._pool = model_dir, ActorPool(self._actors)
+            self._dir, self._pool = (
+                model_dir,
+                RayPool(self.address, self.workers, partial(_Encoder, model_dir)),
+            )
         chunks = [texts[i : i + _PASSAGES_PER_TASK] for i in range(0, len(texts), _PASSAGES_PER_TASK)]
-        parts = self._pool.map(lambda a, chunk: a.encode.remote(chunk, side), chunks)
+        parts = self._pool.map("encode", chunks, side)
         return np.concatenate(list(parts)).astype(np.float32, copy=False)
 
     def release(self) -> None:
-        for actor in self._actors:
-            self.ray.kill(actor)
-        self._dir, self._pool, self._actors = None, None, []
+        if self._pool is not None:
+            self._pool.release()
+        self._dir, self._pool = None, None

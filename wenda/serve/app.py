@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
+import socket
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -166,7 +168,7 @@ def _routes(app: FastAPI) -> None:
         counts = await service.run(col.store.counts)
         return s.Health(
             status="ok", documents=counts["documents"], passages=counts["passages"],
-            retrievers=list(col.meta["retrievers"]), version=__version__,
+            retrievers=list(col.meta["retrievers"]), version=__version__, server=f"{socket.gethostname()}:{os.getpid()}",
         )  # fmt: skip
 
     async def search(r: s.SearchRequest, service: Service) -> s.SearchResponse:

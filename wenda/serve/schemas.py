@@ -102,3 +102,4 @@ class Health(BaseModel):
     passages: int
     retrievers: list[str]
     version: str
+    server: str = Field(description="host:pid of the process that answered (one of several replicas)")
