@@ -1,14 +1,16 @@
 """Scale-out figures (docs/scale-out.md): indexing on Ray with 1 and 2 local workers, and the
 Qdrant backend's parity with the embedded one on squad-open.
 
-    python bench/scale.py ray [--docs 4000] [--work DIR]
+    python bench/scale.py ray [--docs 4000] [--encoder minilm|cnn] [--work DIR]
     python bench/scale.py parity [--questions 2000] [--work DIR]
 
 ``ray``: ``--docs`` Wikipedia summaries written as files of every supported type (the crash
-harness's corpus: .txt .md .html .pdf .jsonl .json), indexed with BM25 and a dense retriever (a
-seeded, untrained CNN encoder: encoding costs the same trained or not) three ways, each into a fresh
-index: without Ray, and with a local Ray of 1 and of 2 workers (``ray.init(num_cpus=N)``; started
-before the clock starts, its start-up time reported apart). Reported: seconds and passages per
+harness's corpus: .txt .md .html .pdf .jsonl .json), indexed with BM25 and a dense retriever
+(``--encoder``: the packaged all-MiniLM-L6-v2, where encoding is most of the work, as with DPR's
+BERT encoders; or a seeded, untrained CNN, cheap enough that Ray's own overheads show) three ways,
+each into a fresh index: without Ray (torch on every core), and with a local Ray of 1 and of 2
+workers (``ray.init(num_cpus=N)``, one torch thread per worker; started before the clock starts,
+its start-up time reported apart). Reported: seconds and passages per
 second for each, the speed-up of 2 workers over 1, and, from the measured rate per worker, the
 hours one to a hundred such workers would take for DPR's 21,015,324 Wikipedia passages (a
 projection on paper: it assumes the rate per worker holds and the driver's SQLite writes keep up).
@@ -39,7 +41,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "scale"
 DPR_PASSAGES = 21_015_324
 
 
-def _encoder(work: Path) -> Path:
+def _encoder(work: Path, name: str) -> Path:
+    """The encoder the dense retriever uses: the packaged all-MiniLM-L6-v2 as it comes, or a
+    seeded, untrained CNN over the summaries' words (encoding costs the same trained or not)."""
     import torch
 
     import wenda.encode
@@ -49,12 +53,13 @@ def _encoder(work: Path) -> Path:
     from wenda.text.vocab import Vocab
 
     torch.manual_seed(0)
-    cnn = registry.get("encode", "cnn")
-    docs = summaries(2000)
-    tokenizer = Tokenizer(wenda.encode.TOKENIZER)
-    vocab = Vocab.build([tokenizer.tokens(t) for _, t in docs], min_count=2)
-    save_model(cnn(cnn.Config(), vocab), "encode", wenda.encode.TOKENIZER, work / "encoder")
-    return work / "encoder"
+    cls = registry.get("encode", name)
+    vocab = Vocab.build([])
+    if name == "cnn":
+        tokenizer = Tokenizer(wenda.encode.TOKENIZER)
+        vocab = Vocab.build([tokenizer.tokens(t) for _, t in summaries(2000)], min_count=2)
+    save_model(cls(cls.Config(), vocab), "encode", wenda.encode.TOKENIZER, work / f"encoder-{name}")
+    return work / f"encoder-{name}"
 
 
 def run_ray(args) -> dict:
@@ -65,7 +70,7 @@ def run_ray(args) -> dict:
 
     corpus = args.work / "corpus"
     counts = write_corpus(corpus, summaries(args.docs))
-    params = {"dense": {"encoder": str(_encoder(args.work))}}
+    params = {"dense": {"encoder": str(_encoder(args.work, args.encoder))}}
     runs = {}
     for name, workers in (("no Ray", None), ("Ray, 1 worker", 1), ("Ray, 2 workers", 2)):
         index = args.work / f"index-{workers or 0}"
@@ -91,7 +96,8 @@ def run_ray(args) -> dict:
     one, two = runs["Ray, 1 worker"], runs["Ray, 2 workers"]
     per_worker = one["passages_per_s"]
     return {
-        "what": "wenda index (bm25 + dense CNN) of summaries as files of every type; Ray started before timing",
+        "what": f"wenda index (bm25 + dense {args.encoder}) of summaries as files of every type; Ray started before timing",
+        "encoder": args.encoder,
         "docs": args.docs,
         "files_per_type": counts,
         "runs": runs,
@@ -147,6 +153,7 @@ def main() -> None:
     )
     parser.add_argument("mode", choices=["ray", "parity"])
     parser.add_argument("--docs", type=int, default=4000)
+    parser.add_argument("--encoder", choices=["minilm", "cnn"], default="minilm")
     parser.add_argument("--questions", type=int, default=2000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/wenda-scale"))
     args = parser.parse_args()
