@@ -1,5 +1,5 @@
 """Tests for wenda.scale.raymap: indexing with a local Ray (2 workers) gives exactly the index a
-run without Ray gives: documents, passages, and the answers of every retriever, dense included; and
+run without Ray gives: documents, passages, and the answers of every retriever, dense and binary codes included; and
 evaluation spread over Ray actors scores exactly as evaluation here."""
 
 from __future__ import annotations
@@ -61,11 +61,16 @@ def test_indexing_on_ray_equals_indexing_here(tmp_path, local_ray):
     torch.manual_seed(0)
     cnn = registry.get("encode", "cnn")
     save_model(cnn(cnn.Config(), Vocab.build([TOPICS])), "encode", wenda.encode.TOKENIZER, tmp_path / "enc")
-    params = {"dense": {"encoder": str(tmp_path / "enc")}}
+    save_model(
+        cnn(cnn.Config(bits=64), Vocab.build([TOPICS])), "encode", wenda.encode.TOKENIZER, tmp_path / "bits"
+    )
+    params = {"dense": {"encoder": str(tmp_path / "enc")}, "binary": {"encoder": str(tmp_path / "bits")}}
     states, reports = [], []
     for name, use_ray in (("here", False), ("ray", True)):
         docs = _corpus(tmp_path)  # the same files, written again
-        with Collection.open_or_create(tmp_path / name, ["bm25", "tfidf", "dense"], params=params) as col:
+        with Collection.open_or_create(
+            tmp_path / name, ["bm25", "tfidf", "dense", "binary"], params=params
+        ) as col:
             if use_ray:
                 col.use_ray("local", 2)
             reports.append(col.add([docs]))
