@@ -2,7 +2,7 @@
 
     python bench/reliability.py index [--docs 1500] [--kills 20] [--work DIR] [--seed 0]
     python bench/reliability.py serve [--docs 300] [--kills 20] [--work DIR] [--seed 0]
-    python bench/reliability.py load [--docs 2000] [--clients 32] [--seconds 300] [--adds 0.1] [--work DIR]
+    python bench/reliability.py load [--docs 2000] [--clients 32] [--seconds 300] [--adds 0.1] [--asks 0.67] [--work DIR]
     python bench/reliability.py damage [--docs 1500] [--work DIR]
 
 ``index``: a corpus of Wikipedia summaries (``../shared/data/wiki-vital-summaries``, or
@@ -358,10 +358,11 @@ def _growth(samples: list[tuple], column: int, after: float = 60.0) -> float:
 
 
 def _load_client(
-    port: int, titles: list[str], stop: float, seed: int, log: list, acked: list, adds: float
-) -> None:
-    """Random requests on one keep-alive connection until ``stop``: asks and searches 2:1, and a
-    share ``adds`` of document adds; log (kind, ms, status)."""
+    port: int, titles: list[str], stop: float, seed: int, log: list, acked: list, adds: float,
+    asks: float = 2 / 3,
+) -> None:  # fmt: skip
+    """Random requests on one keep-alive connection until ``stop``: a share ``adds`` of document
+    adds, the rest asks (a share ``asks`` of them) and searches; log (kind, ms, status)."""
     import http.client
     import urllib.parse
 
@@ -369,7 +370,7 @@ def _load_client(
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     while time.perf_counter() < stop:
         roll, title = rng.random(), rng.choice(titles)
-        if roll < (1 - adds) * 2 / 3:
+        if roll < (1 - adds) * asks:
             kind, method, path, body = (
                 "ask",
                 "GET",
@@ -426,7 +427,9 @@ def run_load(args) -> dict:
     t0 = time.perf_counter()
     stop = t0 + args.seconds
     threads = [
-        threading.Thread(target=_load_client, args=(server.port, titles, stop, c, logs[c], acked, args.adds))
+        threading.Thread(
+            target=_load_client, args=(server.port, titles, stop, c, logs[c], acked, args.adds, args.asks)
+        )
         for c in range(args.clients)
     ]
     for t in threads:
@@ -456,7 +459,7 @@ def run_load(args) -> dict:
             **{f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95, 99) if ms},
         }
     return {
-        "what": f"wenda serve under mixed load: document adds {args.adds:.0%}, the rest ask and search 2:1",
+        "what": f"wenda serve under mixed load: document adds {args.adds:.0%}, of the rest {args.asks:.0%} asks, the others searches",
         "docs": len(docs),
         "clients": args.clients,
         "seconds": round(wall, 1),
@@ -560,6 +563,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument(
         "--adds", type=float, default=0.1, help="share of requests that add a document (load)"
+    )
+    parser.add_argument(
+        "--asks",
+        type=float,
+        default=2 / 3,
+        help="share of the other requests that ask (load; the rest search)",
     )
     args = parser.parse_args()
     args.docs = args.docs or {"index": 1500, "serve": 300, "load": 2000, "damage": 1500}[args.mode]

@@ -32,11 +32,11 @@ def serve_cmd(
         import uvicorn
 
         from wenda.serve.app import create_app
-        from wenda.serve.memory import tune_malloc
+        from wenda.serve.memory import tune_memory
     except ImportError as exc:
         raise WendaError(f"serving needs {exc.name}: pip install 'wenda[serve]'") from None
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    tune_malloc()
+    tune_memory()
     uvicorn.run(create_app(index, reader, rerank), host=host, port=port, access_log=False)
 
 

@@ -34,9 +34,9 @@ class WendaReplica:
 
     def __serve_build_asgi_app__(self):
         from wenda.serve.app import create_app
-        from wenda.serve.memory import tune_malloc
+        from wenda.serve.memory import tune_memory
 
-        tune_malloc()
+        tune_memory()
         return create_app(*self.args)
 
 
