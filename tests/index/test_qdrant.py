@@ -62,7 +62,10 @@ def test_qdrant_answers_equal_the_embedded_stores_through_adds_and_deletes(tmp_p
     docs = tmp_path / "docs"
     _write_docs(docs, 40)
     url = f"memory:{uuid.uuid4().hex}"
-    with _collection(tmp_path / "emb", encoders, None) as emb, _collection(tmp_path / "qd", encoders, url) as qd:
+    with (
+        _collection(tmp_path / "emb", encoders, None) as emb,
+        _collection(tmp_path / "qd", encoders, url) as qd,
+    ):
         for col in (emb, qd):
             col.add([docs])
         assert _answers(qd) == _answers(emb)
@@ -76,6 +79,42 @@ def test_qdrant_answers_equal_the_embedded_stores_through_adds_and_deletes(tmp_p
         assert len(qd.retriever("binary")) == 40
     with Collection.open(tmp_path / "qd") as reopened, Collection.open(tmp_path / "emb") as emb:
         assert _answers(reopened) == _answers(emb)  # the record in qdrant.json finds the collection
+
+
+def _points(client, collection: str) -> dict[int, dict]:
+    points, offset = {}, None
+    while True:
+        page, offset = client.scroll(collection, limit=256, offset=offset, with_payload=True)
+        points.update({int(p.id): p.payload for p in page})
+        if offset is None:
+            return points
+
+
+def test_points_carry_the_passage_text_and_its_provenance(tmp_path, encoders):
+    """Every point in Qdrant (dense, binary, bm25-qdrant) carries its passage's text, document id,
+    source, title and offsets, which cut that text out of the stored document; replaced and
+    deleted passages leave no point behind."""
+    docs = tmp_path / "docs"
+    _write_docs(docs, 12)
+    url = f"memory:{uuid.uuid4().hex}"
+    params = {name: {"encoder": str(enc), "qdrant": url} for name, enc in encoders.items()}
+    params["bm25-qdrant"] = {"qdrant": url}
+    with Collection.open_or_create(tmp_path / "qd", ["bm25-qdrant", "dense", "binary"], params=params) as col:
+        col.add([docs])
+        (docs / "d3.txt").write_text("A replaced note about a lighthouse.")
+        (docs / "d4.txt").unlink()
+        col.add([docs])
+        live = {pid for (pid,) in col.store.conn.execute("SELECT id FROM passages")}
+        stores = {"bm25-qdrant": col.retriever("bm25-qdrant")._q, "dense": col.retriever("dense")._store}
+        stores["binary"] = col.retriever("binary")._store
+        for name, store in stores.items():
+            points = _points(store.client, store.collection)
+            assert set(points) == live, name
+            for pid, payload in points.items():
+                doc = col.store.document(payload["doc_id"])
+                assert doc["text"][payload["start"] : payload["end"]] == payload["text"], (name, pid)
+                assert (payload["source"], payload["title"]) == (doc["source"], doc["title"])
+            assert any("lighthouse" in p["text"] for p in points.values())
 
 
 def test_binary_codes_in_qdrant_rank_by_hamming_then_rescore(tmp_path):

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wenda.errors import IndexError_
-from wenda.index.base import Op
+from wenda.index.base import Op, Where
 from wenda.types import Document, Passage
 
 FORMAT = 1
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS changes(
     op TEXT NOT NULL CHECK (op IN ('add', 'del')));
 """
 _PASSAGE_TEXT = "substr(d.text, p.start + 1, p.end - p.start)"
+_WHERE = "d.id, d.source, d.title, p.start, p.end"  # an added passage's provenance (Where)
 
 
 def content_hash(data: bytes | str) -> str:
@@ -314,12 +315,14 @@ class Store:
         """Up to ``limit`` ops after ``seq``; an add whose passage is gone since reads as a delete."""
         with self._reading():
             rows = self.conn.execute(
-                f"SELECT c.seq, c.passage_id, CASE WHEN c.op = 'add' THEN {_PASSAGE_TEXT} END "
+                f"SELECT c.seq, c.passage_id, CASE WHEN c.op = 'add' THEN {_PASSAGE_TEXT} END, {_WHERE} "
                 "FROM changes c LEFT JOIN passages p ON p.id = c.passage_id "
                 "LEFT JOIN documents d ON d.id = p.doc_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?",
                 (seq, limit),
             ).fetchall()
-        return [Op(s, pid, text) for s, pid, text in rows]
+        return [
+            Op(s, pid, text, Where(*where) if text is not None else None) for s, pid, text, *where in rows
+        ]
 
     def snapshot_ops(self, limit: int = 50_000, after: int = 0) -> Iterator[list[Op]]:
         """All live passages (those with an id above ``after``) as add ops (seq = the current max),
@@ -328,14 +331,14 @@ class Store:
         while True:
             with self._reading():
                 rows = self.conn.execute(
-                    f"SELECT p.id, {_PASSAGE_TEXT} FROM passages p JOIN documents d ON d.id = p.doc_id "
+                    f"SELECT p.id, {_PASSAGE_TEXT}, {_WHERE} FROM passages p JOIN documents d ON d.id = p.doc_id "
                     "WHERE p.id > ? ORDER BY p.id LIMIT ?",
                     (last, limit),
                 ).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
-            yield [Op(seq, pid, text) for pid, text in rows]
+            yield [Op(seq, pid, text, Where(*where)) for pid, text, *where in rows]
 
     def truncate_changes(self, upto: int) -> None:
         """Forget changes every retriever has applied (seq <= ``upto``)."""

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from wenda import registry
 from wenda.errors import IndexError_
@@ -21,13 +22,31 @@ from wenda.text import Tokenizer, TokenizerConfig
 FORMAT = 1
 
 
+class Where(NamedTuple):
+    """Where an added passage comes from: its document (id, source, title) and character offsets
+    in the document's text. Retrievers that keep payloads (Qdrant) store it beside the passage."""
+
+    doc_id: int
+    source: str
+    title: str
+    start: int
+    end: int
+
+
 @dataclass(frozen=True)
 class Op:
-    """One change-log entry: add ``text`` as passage ``passage_id``, or delete it (``text is None``)."""
+    """One change-log entry: add ``text`` as passage ``passage_id`` (from ``where``), or delete it
+    (``text is None``)."""
 
     seq: int
     passage_id: int
     text: str | None
+    where: Where | None = None
+
+    def payload(self) -> dict:
+        """The passage's text and provenance, as Qdrant points carry them."""
+        w = self.where
+        return {"text": self.text} | ({} if w is None else w._asdict())
 
 
 class Retriever(ABC):

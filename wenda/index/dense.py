@@ -120,10 +120,12 @@ class EncodedRetriever(Retriever):
         adds = [op for op in latest.values() if op.text is not None]
         for i in range(0, len(adds), 4 * BATCH):
             chunk = adds[i : i + 4 * BATCH]
-            store.add(
-                np.array([op.passage_id for op in chunk], np.int64),
-                self._vectors([op.text for op in chunk], "passage"),
-            )
+            ids = np.array([op.passage_id for op in chunk], np.int64)
+            vectors = self._vectors([op.text for op in chunk], "passage")
+            if self.params.get("qdrant"):  # Qdrant points carry the passage and its provenance
+                store.add(ids, vectors, [op.payload() for op in chunk])
+            else:
+                store.add(ids, vectors)
         store.save()
         self._write_seq(ops[-1].seq)
 

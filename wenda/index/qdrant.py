@@ -138,8 +138,9 @@ class QdrantVectors(QdrantCollection):
     def bits(self) -> int:
         return self.meta["dim"]
 
-    def add(self, ids, vectors) -> None:
-        """Insert or replace the rows ``ids`` ([n]) with ``vectors`` ([n, dim]; codes are signs)."""
+    def add(self, ids, vectors, payloads: list[dict] | None = None) -> None:
+        """Insert or replace the rows ``ids`` ([n]) with ``vectors`` ([n, dim]; codes are signs)
+        and, given, each point's payload (the passage's text and provenance: ``Op.payload``)."""
         from qdrant_client import models
 
         from wenda.index.vectors import _check_matrix  # faiss loads only for learned indexes
@@ -149,7 +150,10 @@ class QdrantVectors(QdrantCollection):
             x = np.where(x > 0, 1.0, -1.0).astype(np.float32)  # BPR: sign(v), read as +-1
         ids = np.asarray(ids, np.int64)
         for i in range(0, len(ids), _BATCH):
-            batch = models.Batch(ids=ids[i : i + _BATCH].tolist(), vectors=x[i : i + _BATCH].tolist())
+            part = payloads[i : i + _BATCH] if payloads is not None else None
+            batch = models.Batch(
+                ids=ids[i : i + _BATCH].tolist(), vectors=x[i : i + _BATCH].tolist(), payloads=part
+            )
             self._call(self.client.upsert, self.collection, points=batch, wait=True)
 
     def save(self) -> None:

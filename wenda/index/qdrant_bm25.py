@@ -118,14 +118,14 @@ class QdrantBM25(Retriever):
         a0 = stats["total"] / stats["n"] if stats["n"] else 1.0
         stats["min_a0"] = min(a0, stats["min_a0"] or a0)
         self._q.delete(list(latest))
-        points = [self._point(op.passage_id, toks, a0) for op, toks in zip(adds, terms, strict=True)]
+        points = [self._point(op, toks, a0) for op, toks in zip(adds, terms, strict=True)]
         for i in range(0, len(points), 1024):
             self._q._call(self._q.client.upsert, self._q.collection, points=points[i : i + 1024], wait=True)
         self._stats, self._df = stats, {}
         self._write_seq(ops[-1].seq)
         (self.path / _PENDING).unlink(missing_ok=True)
 
-    def _point(self, pid: int, toks: list[str], a0: float):
+    def _point(self, op: Op, toks: list[str], a0: float):
         from qdrant_client import models
 
         k1, b = self.params["k1"], self.params["b"]
@@ -135,8 +135,8 @@ class QdrantBM25(Retriever):
         for t, f in tf.items():
             weights[_term_id(t)] += f / (f + norm)
         vector = models.SparseVector(indices=list(weights), values=list(weights.values()))
-        payload = {"len": len(toks), "terms": list(tf), "tf": list(tf.values())}
-        return models.PointStruct(id=pid, vector={"terms": vector}, payload=payload)
+        payload = {"len": len(toks), "terms": list(tf), "tf": list(tf.values()), **op.payload()}
+        return models.PointStruct(id=op.passage_id, vector={"terms": vector}, payload=payload)
 
     def _idf(self, term: str) -> float:
         if term not in self._df:
@@ -179,7 +179,7 @@ class QdrantBM25(Retriever):
         def fetch(depth: int, seen: set):
             hits = self._q._call(
                 self._q.client.query_points, self._q.collection, query=vector, using="terms", limit=depth,
-                with_payload=True,
+                with_payload=["len", "terms", "tf"],
             ).points  # fmt: skip
             return len(hits), [(h.score, h.id, partial(exact, h)) for h in hits if h.id not in seen]
 
