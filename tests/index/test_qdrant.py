@@ -117,6 +117,24 @@ def test_points_carry_the_passage_text_and_its_provenance(tmp_path, encoders):
             assert any("lighthouse" in p["text"] for p in points.values())
 
 
+def test_hybrid_search_over_qdrant_equals_the_embedded_hybrid(tmp_path, encoders):
+    """BM25 and dense both in Qdrant, fused as the embedded pair is (RRF): the same passages, scores."""
+    docs = tmp_path / "docs"
+    _write_docs(docs, 30)
+    url = f"memory:{uuid.uuid4().hex}"
+    emb_params = {"dense": {"encoder": str(encoders["dense"])}}
+    qd_params = {"dense": {"encoder": str(encoders["dense"]), "qdrant": url}, "bm25-qdrant": {"qdrant": url}}
+    with (
+        Collection.open_or_create(tmp_path / "emb", ["bm25", "dense"], params=emb_params) as emb,
+        Collection.open_or_create(tmp_path / "qd", ["bm25-qdrant", "dense"], params=qd_params) as qd,
+    ):
+        for col in (emb, qd):
+            col.add([docs])
+        for q in QUERIES:
+            want = [(h.passage_id, round(h.score, 6)) for h in emb.search(q, 10, "hybrid")]
+            assert [(h.passage_id, round(h.score, 6)) for h in qd.search(q, 10, "hybrid")] == want and want
+
+
 def test_binary_codes_in_qdrant_rank_by_hamming_then_rescore(tmp_path):
     import numpy as np
 
