@@ -36,8 +36,9 @@ class Wenda:
     ) -> None:  # fmt: skip
         self.settings = cfg or load_settings()
         self.collection = Collection.open(Path(path), self.settings)
-        self._reader_dir = reader if reader is not None else self.settings.reader
-        self._reranker_dir = reranker
+        # the models' directories (None: the packaged reader; no reranker), as given
+        self.reader_dir = reader if reader is not None else self.settings.reader
+        self.reranker_dir = reranker
         self._reader = self._reranker = None
         self._lock = threading.Lock()  # models load once even when threads ask together
 
@@ -48,17 +49,17 @@ class Wenda:
             if self._reader is None:
                 from wenda.read.answer import load_reader
 
-                self._reader = load_reader(self._reader_dir)
+                self._reader = load_reader(self.reader_dir)
         return self._reader
 
     @property
     def reranker(self):
         """The :class:`~wenda.rank.reranker.Reranker` (None without one), loaded on first use."""
         with self._lock:
-            if self._reranker is None and self._reranker_dir is not None:
+            if self._reranker is None and self.reranker_dir is not None:
                 from wenda.rank.reranker import load_ranker
 
-                self._reranker = load_ranker(Path(self._reranker_dir))
+                self._reranker = load_ranker(Path(self.reranker_dir))
         return self._reranker
 
     def search(self, query: str, k: int = 10, retriever: str | None = None) -> list[Hit]:

@@ -17,21 +17,7 @@ from wenda.index.base import Op  # noqa: E402
 from wenda.index.bm25 import BM25  # noqa: E402
 from wenda.index.qdrant_bm25 import QdrantBM25  # noqa: E402
 
-WORDS = [
-    "river",
-    "mountain",
-    "city",
-    "engine",
-    "planet",
-    "tea",
-    "harbour",
-    "violin",
-    "storm",
-    "garden",
-    "bridge",
-    "copper",
-    "winter",
-]
+WORDS = "river mountain city engine planet tea harbour violin storm garden bridge copper winter".split()  # noqa: SIM905 - one line, not thirteen
 
 
 def _text(rng: random.Random) -> str:

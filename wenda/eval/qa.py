@@ -74,7 +74,7 @@ def evaluate_qa(
     if ray is None:
         factory = partial(_Judge, qa, *args)
     else:
-        paths = (qa.collection.path, qa._reader_dir, qa._reranker_dir)
+        paths = (qa.collection.path, qa.reader_dir, qa.reranker_dir)
         factory = partial(_Judge.opened, *(None if p is None else str(p) for p in paths), qa.settings, *args)
     step = batch * _BATCHES_PER_CHUNK if ray is not None else batch
     chunks = [questions[i : i + step] for i in range(0, len(questions), step)]
