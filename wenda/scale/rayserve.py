@@ -16,6 +16,7 @@ The settings are read once, where the command runs, and sent to the replicas: a 
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from wenda.config import Settings
@@ -76,6 +77,11 @@ def start(
     cpus = min(1.0, float(ray.cluster_resources().get("CPU", 1)) / replicas)
     serve.start(http_options={"host": host, "port": port})
     app = application(index, reader, reranker, cfg, replicas, cpus)
+    if blocking:
+        # SIGTERM (what service managers send) stops as Ctrl-C does, so the caller can remove the
+        # replicas (:func:`stop`), which Ray Serve would otherwise keep running on a cluster. Set
+        # after connecting: ray.init installs a handler of its own.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     return serve.run(app, name=APP, route_prefix="/", blocking=blocking)
 
 
