@@ -18,7 +18,7 @@ import numpy as np
 from wenda.data.open_qa import regex_match
 from wenda.data.squad import Question
 from wenda.eval.squad import exact_match
-from wenda.scale.raymap import RayTarget, run_chunks
+from wenda.scale.raymap import RayTarget, chunked, run_chunks, shared_path
 
 REGEX_ANSWERS = {"curated-trec"}  # datasets whose answers are patterns
 _BATCHES_PER_CHUNK = 8  # batches of questions handed to a Ray actor at a time
@@ -74,12 +74,11 @@ def evaluate_qa(
     if ray is None:
         factory = partial(_Judge, qa, *args)
     else:
-        paths = (qa.collection.path, qa.reader_dir, qa.reranker_dir)
-        factory = partial(_Judge.opened, *(None if p is None else str(p) for p in paths), qa.settings, *args)
+        paths = map(shared_path, (qa.collection.path, qa.reader_dir, qa.reranker_dir))
+        factory = partial(_Judge.opened, *paths, qa.settings, *args)
     step = batch * _BATCHES_PER_CHUNK if ray is not None else batch
-    chunks = [questions[i : i + step] for i in range(0, len(questions), step)]
     outcomes, times, done = [], {}, 0
-    for part, part_times in run_chunks(factory, "judge", chunks, ray):
+    for part, part_times in run_chunks(factory, "judge", chunked(questions, step), ray):
         outcomes += part
         for stage, ms in part_times.items():
             times.setdefault(stage, []).extend(ms)

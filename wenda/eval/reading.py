@@ -10,7 +10,7 @@ from pathlib import Path
 from wenda.eval.squad import evaluate_squad, exact_match
 from wenda.eval.squad_v2 import Judged, best_threshold, evaluate_squad_v2
 from wenda.read.calibrate import Scored, expected_calibration_error, score_questions
-from wenda.scale.raymap import RayTarget, run_chunks
+from wenda.scale.raymap import RayTarget, chunked, run_chunks, shared_path
 
 
 def squad_questions(articles: Iterable[Mapping], limit: int = 0) -> list[tuple[Mapping, str]]:
@@ -69,12 +69,13 @@ def evaluate_reader(
     """
     questions = squad_questions(articles, limit)
     items = [(qa["question"], [context], [a["text"] for a in qa["answers"]]) for qa, context in questions]
-    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
     factory = (
-        partial(_Scorer, service, batch) if ray is None else partial(_Scorer.load, _str(model_dir), batch)
+        partial(_Scorer, service, batch)
+        if ray is None
+        else partial(_Scorer.load, shared_path(model_dir), batch)
     )
     scored = []
-    for part in run_chunks(factory, "score", chunks, ray):
+    for part in run_chunks(factory, "score", chunked(items, batch), ray):
         scored += part
         if advance:
             for _ in part:
@@ -90,7 +91,3 @@ def evaluate_reader(
         result["no_abstention"] = evaluate_squad_v2(judged, 1.0)
         result["oracle_best_f1"] = best_threshold(judged)[1]
     return {**result, **calibration_report(scored, t)}
-
-
-def _str(path: str | Path | None) -> str | None:
-    return None if path is None else str(Path(path).resolve())

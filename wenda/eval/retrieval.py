@@ -21,7 +21,7 @@ from wenda.data.squad_open import build_squad_open
 from wenda.eval.metrics import reciprocal_rank
 from wenda.eval.squad import has_answer
 from wenda.fileio import atomic_write_bytes
-from wenda.scale.raymap import RayTarget, run_chunks
+from wenda.scale.raymap import RayTarget, chunked, run_chunks, shared_path
 
 KS = (1, 5, 20, 100)
 _PER_CHUNK = 64  # questions handed to a Ray actor at a time
@@ -128,10 +128,9 @@ def answer_recall(
     if ray is None:
         factory = partial(_Ranks, col, retriever, depth)
     else:
-        factory = partial(_Ranks.opened, str(col.path.resolve()), col.settings, retriever, depth)
-    chunks = [questions[i : i + step] for i in range(0, len(questions), step)]
+        factory = partial(_Ranks.opened, shared_path(col.path), col.settings, retriever, depth)
     ranks = []
-    for part in run_chunks(factory, "rank", chunks, ray):
+    for part in run_chunks(factory, "rank", chunked(questions, step), ray):
         ranks += part
         if progress:
             progress(len(ranks))

@@ -16,7 +16,7 @@ paths must be on storage every node sees (NFS, a mounted bucket); on one machine
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -109,6 +109,17 @@ class RayPool:
         self._actors, self._pool = [], None
 
 
+def shared_path(path: str | Path | None) -> str | None:
+    """``path`` made absolute on the driver, as workers are handed it (they may start in another
+    directory, or on another node where the same shared storage is mounted); None stays None."""
+    return None if path is None else str(Path(path).resolve())
+
+
+def chunked(items: Sequence, size: int) -> list[Sequence]:
+    """``items`` in consecutive slices of ``size`` (the last may be shorter): units of work."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 @dataclass(frozen=True)
 class RayTarget:
     """Where to run: ``address`` as :func:`connect` takes it, ``workers`` actors (None: the CPUs)."""
@@ -166,8 +177,7 @@ class RayEncoder:
                 model_dir,
                 RayPool(self.address, self.workers, partial(_Encoder, model_dir)),
             )
-        chunks = [texts[i : i + _PASSAGES_PER_TASK] for i in range(0, len(texts), _PASSAGES_PER_TASK)]
-        parts = self._pool.map("encode", chunks, side)
+        parts = self._pool.map("encode", chunked(texts, _PASSAGES_PER_TASK), side)
         return np.concatenate(list(parts)).astype(np.float32, copy=False)
 
     def release(self) -> None:

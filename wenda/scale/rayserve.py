@@ -21,6 +21,7 @@ from pathlib import Path
 
 from wenda.config import Settings
 from wenda.errors import WendaError
+from wenda.scale.raymap import connect, shared_path
 
 APP = "wenda"
 
@@ -55,8 +56,7 @@ def application(
         ray_actor_options={"num_cpus": cpus},
         max_ongoing_requests=32,  # the app batches questions that arrive together
     )
-    paths = [str(Path(p).resolve()) if p is not None else None for p in (index, reader, reranker)]
-    return deployment.bind(*paths, cfg)
+    return deployment.bind(*map(shared_path, (index, reader, reranker)), cfg)
 
 
 def start(
@@ -65,8 +65,6 @@ def start(
 ):  # fmt: skip
     """Connect to Ray at ``address`` (:func:`wenda.scale.raymap.connect`), then run the
     application with Serve's HTTP proxy on ``host:port``; with ``blocking``, until interrupted."""
-    from wenda.scale.raymap import connect
-
     if replicas < 1:
         raise WendaError(f"--replicas must be at least 1, not {replicas}")
     ray = connect(address, workers)
