@@ -135,3 +135,19 @@ def test_epoch_steps_resume_inside_a_pass(tmp_path, qa):
     _fit(tmp_path / "b", qa, epochs=2, epoch_steps=4)
     _, resumed = _fit(tmp_path / "b", qa, epochs=3, epoch_steps=4)
     assert [h["loss"] for h in resumed["history"]] == pytest.approx([h["loss"] for h in whole["history"]])
+
+
+def test_bf16_mixed_precision_trains_float32_weights(tmp_path, qa):
+    model, state = _fit(tmp_path / "m", qa, epochs=2, precision="bf16")
+    assert [h["epoch"] for h in state["history"]] == [1, 2]
+    assert all(math.isfinite(h["loss"]) and h["loss"] > 0 for h in state["history"])
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
+    fp32, _ = _fit(tmp_path / "f", qa, epochs=2)
+    assert any(  # the products really ran in bfloat16: the weights differ from an fp32 run's
+        not torch.equal(x, y) for x, y in zip(model.parameters(), fp32.parameters(), strict=True)
+    )
+
+
+def test_unknown_precision_is_refused(tmp_path, qa):
+    with pytest.raises(TrainingError, match="precision"):
+        _fit(tmp_path / "m", qa, epochs=1, precision="fp8")

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # Settings that may change when a run is resumed: they decide when it ends, not what it computes.
 _RESUMABLE = {"epochs", "patience", "max_minutes", "device", "threads"}
 _LOG_SECONDS = 60.0  # how often a training step is logged
+_PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 
 
 class TrainingError(WendaError):
@@ -54,6 +55,9 @@ class TrainConfig(ConfigBase):
             takes hours (a pretrained transformer on the CPU) is evaluated, kept and checkpointed
             every N steps, and a time budget can stop it inside a pass.
         device: ``cpu`` or a torch device such as ``cuda``; results are saved for any device.
+        precision: ``fp32``, or ``bf16`` for mixed precision (``torch.autocast``: matrix products
+            in bfloat16, weights, optimiser state and the loss in float32; Micikevicius et al.,
+            ICLR 2018). On a CPU with AVX-512 BF16 a MiniLM step takes half the time (BENCHMARKS).
         embeddings: ``glove`` (GloVe 6B 50d) or ``random``.
         glove_words: the most frequent GloVe words added to the vocabulary beside the training words,
             so texts seen only at prediction time still get pretrained vectors.
@@ -79,6 +83,7 @@ class TrainConfig(ConfigBase):
     embeddings: str = "glove"
     glove_words: int = 50_000
     device: str = "cpu"
+    precision: str = "fp32"
     no_answer_distractors: float = 0.5
 
 
@@ -100,6 +105,8 @@ class Trainer:
         self.model, self.task, self.config, self.out = model.to(config.device), task, config, Path(out)
         self.checkpoints = self.out / "checkpoint"
         self.progress = progress
+        if config.precision not in _PRECISIONS:
+            raise TrainingError(f"precision must be one of {sorted(_PRECISIONS)}, not {config.precision!r}")
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
@@ -143,7 +150,7 @@ class Trainer:
         torch.manual_seed(self.config.seed * 100_003 + epoch)
         losses = self._train_steps(self._batches(epoch), epoch)
         self.model.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             metrics = self.task.evaluate(self.model)
         score = metrics[self.config.metric]
         if state["best"] is None or score > state["best"]:
@@ -185,7 +192,8 @@ class Trainer:
         with self._bar(len(batches), epoch) as (bar, task):
             for step, batch in enumerate(batches, 1):
                 self.optimizer.zero_grad(set_to_none=True)
-                loss = self.task.loss(self.model, batch)
+                with self._autocast():
+                    loss = self.task.loss(self.model, batch)
                 loss.backward()
                 if self.config.grad_clip:
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
@@ -204,6 +212,12 @@ class Trainer:
                         rate,
                     )
         return losses
+
+    def _autocast(self):
+        """Mixed precision as ``precision`` asks (a no-op context for fp32)."""
+        dtype = _PRECISIONS[self.config.precision]
+        kind = torch.device(self.config.device).type
+        return torch.autocast(kind, dtype=dtype, enabled=dtype is not None)
 
     @contextmanager
     def _bar(self, total: int, epoch: int):
