@@ -3,8 +3,8 @@ CPU, then SQuAD v1.1 dev EM/F1 once (and v2.0 dev for readers with a no-answer h
 (ECE), parameters, and inference speed, beside the papers' numbers.
 
     python bench/readers.py train MODEL [--work DIR] [--minutes 70] [--threads 1] [--set k=v ...]
-    python bench/readers.py eval MODEL [--work DIR] [--dataset squad-v1.1-dev]
-    python bench/readers.py speed MODEL|default [--work DIR] [--threads 2]
+    python bench/readers.py eval MODEL [--work DIR] [--dataset squad-v1.1-dev] [--precision bf16]
+    python bench/readers.py speed MODEL|default [--work DIR] [--threads 2] [--precision bf16]
     python bench/readers.py report [--work DIR]
 
 ``train`` is exactly ``wenda train reader --model MODEL --out DIR/MODEL --set threads=T --set
@@ -65,11 +65,13 @@ def train(args) -> None:
 
 
 def evaluate(args) -> None:
+    model = str(args.work / args.model)
     out = json.loads(
-        _wenda("eval", "reader", str(args.work / args.model), "--dataset", args.dataset, "--json")
+        _wenda("eval", "reader", model, "--dataset", args.dataset, "--precision", args.precision, "--json")
     )
     out["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    (args.work / args.model / f"eval-{args.dataset}.json").write_text(json.dumps(out, indent=2))
+    suffix = "" if args.precision == "fp32" else f"-{args.precision}"
+    (args.work / args.model / f"eval-{args.dataset}{suffix}.json").write_text(json.dumps(out, indent=2))
     print(json.dumps(out))
 
 
@@ -80,9 +82,8 @@ def speed(args) -> None:
     from wenda.read.answer import load_reader
 
     torch.set_num_threads(args.threads)
-    reader = load_reader(
-        None if args.model == "default" else args.work / args.model
-    )  # default: the packaged one
+    model_dir = None if args.model == "default" else args.work / args.model  # None: the packaged one
+    reader = load_reader(model_dir, precision=args.precision)
     articles = load_squad(require("squad-dev/squad-v1.1-dev.json"))
     paragraphs = [(p["context"], p["qas"][0]["question"]) for a in articles for p in a["paragraphs"]]
     times = []
@@ -98,11 +99,13 @@ def speed(args) -> None:
         "ms_per_question_20_passages": ms,
         "passages_per_s": 20_000 / ms,
         "threads": args.threads,
+        "precision": args.precision,
         "machine": f"{platform.machine()}, torch {torch.__version__}",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     (args.work / args.model).mkdir(parents=True, exist_ok=True)
-    (args.work / args.model / "speed.json").write_text(json.dumps(result, indent=2))
+    suffix = "" if args.precision == "fp32" else f"-{args.precision}"
+    (args.work / args.model / f"speed{suffix}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result))
 
 
@@ -146,6 +149,7 @@ def main() -> None:
         p.add_argument("--minutes", type=float, default=70.0)
         p.add_argument("--dataset", default="squad-v1.1-dev")
         p.add_argument("--set", action="append", default=[])
+        p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="eval, speed")
     args = parser.parse_args()
     {"train": train, "eval": evaluate, "speed": speed, "report": report}[args.command](args)
 

@@ -49,7 +49,7 @@ class Wenda:
             if self._reader is None:
                 from wenda.read.answer import load_reader
 
-                self._reader = load_reader(self.reader_dir)
+                self._reader = load_reader(self.reader_dir, precision=self.settings.reader_precision)
         return self._reader
 
     @property

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     reader: Path | None = Field(
         None, description="ask: a trained reader directory (default: the packaged one)"
     )
+    reader_precision: str = Field(
+        "fp32",
+        pattern="^(fp32|bf16)$",
+        description="ask: the reader's arithmetic, fp32 or bf16 (mixed precision: faster on CPUs with AVX-512 BF16)",
+    )
     speech_backend: str = Field(
         "espeak-ng", pattern="^(espeak-ng|festival)$", description="spoken answers: espeak-ng or festival"
     )

@@ -80,3 +80,28 @@ def test_evidence_is_the_span_distributions_marginals(tmp_path):
     for column in (2, 3):  # starts, ends: with "no answer", one distribution
         assert sum(x[column] for x in evidence) + p_none == pytest.approx(1.0, abs=1e-4)
     assert reader.evidence("q", "") == []
+
+
+def test_bf16_reading_matches_fp32_closely(tmp_path):
+    torch.manual_seed(0)
+    cls = registry.get("read", "qanet")  # convolutions and attention: products autocast to bf16
+    vocab = Vocab.build([["zürich", "liegt", "am", "see", "in", "der", "schweiz"]], oov_buckets=8)
+    save_model(cls(cls.Config(max_passage_len=12), vocab), "read", wenda.read.TOKENIZER, tmp_path / "r")
+    passages = ["Zürich liegt am Zürichsee, einem langen See in der Schweiz, nahe den Alpen.", "Kurz."]
+    fp32, bf16 = (wenda.load_reader(tmp_path / "r", precision=p) for p in ("fp32", "bf16"))
+    (a32, l32), (a16, l16) = (r.read_with_logits("Wo liegt Zürich?", passages, 5) for r in (fp32, bf16))
+    assert l16[0].dtype == torch.float32 and not torch.equal(l16[0], l32[0])  # bf16 ran, decoded in fp32
+    assert torch.allclose(l16[0], l32[0], atol=0.1)
+    for a in a16:
+        assert passages[a.passage][a.start : a.end] == a.text and 0 <= a.prob <= 1
+    assert abs(a16[0].prob - a32[0].prob) < 0.05
+    e32, e16 = (r.evidence("Wo liegt Zürich?", passages[0]) for r in (fp32, bf16))
+    assert [x[:2] for x in e16] == [x[:2] for x in e32]
+    assert max(abs(x[2] - y[2]) for x, y in zip(e16, e32, strict=True)) < 0.05
+
+
+def test_unknown_precision_is_a_clear_error(tmp_path):
+    cls = registry.get("read", "drqa")
+    save_model(cls(cls.Config(), Vocab.build([["a"]])), "read", wenda.read.TOKENIZER, tmp_path / "r")
+    with pytest.raises(wenda.errors.WendaError, match="precision must be one of fp32, bf16"):
+        wenda.load_reader(tmp_path / "r", precision="int4")

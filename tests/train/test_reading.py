@@ -121,11 +121,13 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
     v2 = json.loads((root / "squad-dev" / "squad-v1.1-dev.json").read_text())
     v2["data"][0]["paragraphs"][0]["qas"].append({"id": "none", "question": "Who built it?", "answers": []})
     (root / "squad-dev" / "squad-v2.0-dev.json").write_text(json.dumps(v2))
-    r = wenda("eval", "reader", str(out), "--dataset", "squad-v2.0-dev", "--json")
+    r = wenda("eval", "reader", str(out), "--dataset", "squad-v2.0-dev", "--precision", "bf16", "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert (result["HasAns_total"], result["NoAns_total"], result["total"]) == (2, 1, 3)
     assert 0 <= result["f1"] <= 100 and "no_abstention" in result
+    r = wenda("eval", "reader", str(out), "--precision", "fp8")
+    assert r.returncode == 2 and "precision must be one of fp32, bf16" in r.stderr
     tuned = tmp_path / "tuned"
     settings = ["--set", "threads=1", "--set", "batch_size=2", "--set", "epochs=1"]
     r = wenda(

@@ -9,6 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from wenda.data.wikiqa import load_wikiqa  # noqa: E402
+from wenda.errors import WendaError  # noqa: E402
 from wenda.train.checkpoint import CheckpointError  # noqa: E402
 from wenda.train.losses import get_loss, hinge, pointwise, softmax  # noqa: E402
 from wenda.train.ranking import RankingTask, build_ranker  # noqa: E402
@@ -149,5 +150,5 @@ def test_bf16_mixed_precision_trains_float32_weights(tmp_path, qa):
 
 
 def test_unknown_precision_is_refused(tmp_path, qa):
-    with pytest.raises(TrainingError, match="precision"):
+    with pytest.raises(WendaError, match="precision"):
         _fit(tmp_path / "m", qa, epochs=1, precision="fp8")

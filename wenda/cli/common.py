@@ -12,6 +12,9 @@ DEFAULT_INDEX = Path(os.environ.get("WENDA_INDEX", "wenda-index"))
 IndexOpt = typer.Option(DEFAULT_INDEX, "--index", "-i", help="index directory (env WENDA_INDEX)")
 JsonOpt = typer.Option(False, "--json", help="machine-readable JSON output")
 RayOpt = typer.Option(None, "--ray", help="run on Ray: auto, ray://host:10001, or local (wenda.scale)")
+PrecisionOpt = typer.Option(
+    "fp32", "--precision", help="the reader's arithmetic: fp32, or bf16 (mixed precision; wenda.nn.precision)"
+)
 RayWorkersOpt = typer.Option(None, "--ray-workers", min=1, help="Ray workers at once (local: its CPUs)")
 
 

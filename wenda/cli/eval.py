@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from wenda.cli.app import app, err
-from wenda.cli.common import JsonOpt, RayOpt, RayWorkersOpt, ray_target, require_ml
+from wenda.cli.common import JsonOpt, PrecisionOpt, RayOpt, RayWorkersOpt, ray_target, require_ml
 from wenda.config import settings
 
 eval_app = typer.Typer(help="Evaluate on standard benchmarks.", no_args_is_help=True)
@@ -135,6 +135,7 @@ def reader_cmd(
     limit: int = typer.Option(
         0, "--limit", min=0, help="read only the first N questions (0: all; scored over those)"
     ),
+    precision: str = PrecisionOpt,
     ray: str = RayOpt,
     ray_workers: int = RayWorkersOpt,
     as_json: bool = JsonOpt,
@@ -148,7 +149,7 @@ def reader_cmd(
 
     if dataset not in READER_DATASETS:
         raise typer.BadParameter(f"unknown dataset {dataset!r}; choose from {', '.join(READER_DATASETS)}")
-    reader = load_reader(model_dir)
+    reader = load_reader(model_dir, precision=precision)
     articles = load_squad(require(READER_DATASETS[dataset]))
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(dataset, total=len(squad_questions(articles, limit)))

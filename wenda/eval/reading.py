@@ -38,10 +38,10 @@ class _Scorer:
         self.service, self.batch = service, batch
 
     @classmethod
-    def load(cls, model_dir: str | None, batch: int) -> _Scorer:
+    def load(cls, model_dir: str | None, batch: int, precision: str = "fp32") -> _Scorer:
         from wenda.read.answer import load_reader
 
-        return cls(load_reader(model_dir), batch)
+        return cls(load_reader(model_dir, precision=precision), batch)
 
     def score(self, items: list) -> list[Scored]:
         return score_questions(self.service, items, self.batch)
@@ -72,7 +72,7 @@ def evaluate_reader(
     factory = (
         partial(_Scorer, service, batch)
         if ray is None
-        else partial(_Scorer.load, shared_path(model_dir), batch)
+        else partial(_Scorer.load, shared_path(model_dir), batch, service.precision)
     )
     scored = []
     for part in run_chunks(factory, "score", chunked(items, batch), ray):

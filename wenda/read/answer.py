@@ -8,11 +8,13 @@ each answer is mapped back to the exact substring of the passage it came from.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from wenda.nn.precision import autocast, check_precision
 from wenda.read.base import Reader
 from wenda.read.calibrate import Calibration
 from wenda.read.decode import char_span, decode, span_log_probs
@@ -46,9 +48,16 @@ def windows(tokens: list[tuple[str, int, int]], length: int, passage: int) -> li
     return out
 
 
+def _float_scores(logits: tuple) -> tuple:
+    """One question's ``(start, end, mask, no_answer)`` with the scores as float32."""
+    start, end, mask, none = logits
+    return start.float(), end.float(), mask, None if none is None else none.float()
+
+
 class ReaderService:
     """Answers questions from passages with a trained :class:`~wenda.read.base.Reader`, its span
-    scores divided by the calibration's temperature (``wenda.read.calibrate``)."""
+    scores divided by the calibration's temperature (``wenda.read.calibrate``), its forward passes
+    in ``precision`` (``fp32`` or ``bf16``: ``wenda.nn.precision``)."""
 
     def __init__(
         self,
@@ -56,8 +65,10 @@ class ReaderService:
         tokenizer: TokenizerConfig,
         max_answer_len: int = 15,
         calibration: Calibration | None = None,
+        precision: str = "fp32",
     ) -> None:
         self.model = model.eval()
+        self.precision = check_precision(precision)
         self.tokenizer = Tokenizer(tokenizer)
         self.max_answer_len = max_answer_len
         self.calibration = calibration or Calibration()
@@ -95,13 +106,19 @@ class ReaderService:
         results: list[tuple[list[Answer], tuple | None]] = [([], None)] * len(questions)
         if not todo:
             return results
-        with torch.inference_mode():
+        with self._inference():
             logits = self.model.span_logits_many(
                 [self.tokenizer.tokens(questions[i]) for i in todo], [[c[1] for c in chunks[i]] for i in todo]
             )
+        logits = [_float_scores(x) for x in logits]  # bf16 products decode in float32
         for i, question_logits in zip(todo, logits, strict=True):
             results[i] = (self._answers(question_logits, chunks[i], passages[i], top_k), question_logits)
         return results
+
+    @contextmanager
+    def _inference(self):
+        with torch.inference_mode(), autocast(next(self.model.parameters()).device, self.precision):
+            yield
 
     def _answers(
         self, logits: tuple, chunks: list[Window], passages: Sequence[str], top_k: int
@@ -127,14 +144,13 @@ class ReaderService:
         chunks = self.windows([passage])
         if not chunks:
             return []
-        with torch.inference_mode():
-            start, end, mask, none = self.model.span_logits(
-                self.tokenizer.tokens(question), [c[1] for c in chunks]
-            )
+        with self._inference():
+            logits = self.model.span_logits(self.tokenizer.tokens(question), [c[1] for c in chunks])
+            start, end, mask, none = _float_scores(logits)
             t = self.calibration.temperature
             log_probs, _ = span_log_probs(
-                start.float() / t,
-                end.float() / t,
+                start / t,
+                end / t,
                 mask,
                 self.max_answer_len,
                 None if none is None else none / t,
@@ -161,10 +177,12 @@ class ReaderService:
 DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader"
 
 
-def load_reader(directory: str | Path | None = None, max_answer_len: int = 15) -> ReaderService:
+def load_reader(
+    directory: str | Path | None = None, max_answer_len: int = 15, precision: str = "fp32"
+) -> ReaderService:
     """Load a trained reader directory (``config.json``, ``model.safetensors``, ``vocab.json``, and
     ``calibration.json`` when training wrote one); without one, the default reader shipped in the
-    package (:data:`DEFAULT_READER`).
+    package (:data:`DEFAULT_READER`). ``precision``: see :class:`ReaderService`.
 
     Raises:
         wenda.nn.modeldir.ModelError: the directory is incomplete, corrupt or of another version.
@@ -176,4 +194,5 @@ def load_reader(directory: str | Path | None = None, max_answer_len: int = 15) -
             raise ModelError(f"the default reader is missing from this installation ({DEFAULT_READER})")
         directory = DEFAULT_READER
     model, tokenizer = load_model(Path(directory), "read")
-    return ReaderService(model, tokenizer, max_answer_len, Calibration.load(Path(directory)))
+    calibration = Calibration.load(Path(directory))
+    return ReaderService(model, tokenizer, max_answer_len, calibration, precision)

@@ -24,13 +24,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from wenda.errors import WendaError
 from wenda.nn.model import ConfigBase
+from wenda.nn.precision import autocast, check_precision
 from wenda.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 # Settings that may change when a run is resumed: they decide when it ends, not what it computes.
 _RESUMABLE = {"epochs", "patience", "max_minutes", "device", "threads"}
 _LOG_SECONDS = 60.0  # how often a training step is logged
-_PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 
 
 class TrainingError(WendaError):
@@ -55,9 +55,8 @@ class TrainConfig(ConfigBase):
             takes hours (a pretrained transformer on the CPU) is evaluated, kept and checkpointed
             every N steps, and a time budget can stop it inside a pass.
         device: ``cpu`` or a torch device such as ``cuda``; results are saved for any device.
-        precision: ``fp32``, or ``bf16`` for mixed precision (``torch.autocast``: matrix products
-            in bfloat16, weights, optimiser state and the loss in float32; Micikevicius et al.,
-            ICLR 2018). On a CPU with AVX-512 BF16 a MiniLM step takes half the time (BENCHMARKS).
+        precision: ``fp32``, or ``bf16`` for mixed precision (``wenda.nn.precision``), in training
+            steps and in the dev evaluation.
         embeddings: ``glove`` (GloVe 6B 50d) or ``random``.
         glove_words: the most frequent GloVe words added to the vocabulary beside the training words,
             so texts seen only at prediction time still get pretrained vectors.
@@ -105,8 +104,7 @@ class Trainer:
         self.model, self.task, self.config, self.out = model.to(config.device), task, config, Path(out)
         self.checkpoints = self.out / "checkpoint"
         self.progress = progress
-        if config.precision not in _PRECISIONS:
-            raise TrainingError(f"precision must be one of {sorted(_PRECISIONS)}, not {config.precision!r}")
+        check_precision(config.precision)
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
@@ -214,10 +212,7 @@ class Trainer:
         return losses
 
     def _autocast(self):
-        """Mixed precision as ``precision`` asks (a no-op context for fp32)."""
-        dtype = _PRECISIONS[self.config.precision]
-        kind = torch.device(self.config.device).type
-        return torch.autocast(kind, dtype=dtype, enabled=dtype is not None)
+        return autocast(self.config.device, self.config.precision)
 
     @contextmanager
     def _bar(self, total: int, epoch: int):
