@@ -5,6 +5,7 @@ CPU, then SQuAD v1.1 dev EM/F1 once (and v2.0 dev for readers with a no-answer h
     python bench/readers.py train MODEL [--work DIR] [--minutes 70] [--threads 1] [--set k=v ...]
     python bench/readers.py eval MODEL [--work DIR] [--dataset squad-v1.1-dev] [--precision bf16]
     python bench/readers.py speed MODEL|default [--work DIR] [--threads 2] [--precision bf16]
+    python bench/readers.py steps MODEL [--threads 2] [--precision bf16] [--data SET] [--count 10]
     python bench/readers.py report [--work DIR]
 
 ``train`` is exactly ``wenda train reader --model MODEL --out DIR/MODEL --set threads=T --set
@@ -26,6 +27,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 WORK = Path("bench/results/readers")
 # The papers' SQuAD v1.1 dev EM/F1 (single model), as quoted by the issue.
@@ -109,6 +112,44 @@ def speed(args) -> None:
     print(json.dumps(result))
 
 
+def steps(args) -> None:
+    """Seconds per training step of a fresh ``MODEL`` (batch 32, the real training windows of
+    ``--data``) with ``--precision``: the trainer's own step loop, after 2 warm-up steps."""
+    import tempfile
+
+    import torch
+
+    from wenda.data.reading_train import load_reading_training
+    from wenda.read.base import TOKENIZER
+    from wenda.text import Tokenizer
+    from wenda.train.reading import ReadingTask
+    from wenda.train.setup import build_model, split_settings
+    from wenda.train.trainer import Trainer
+
+    settings = {"threads": args.threads, "precision": args.precision, "no_answer_distractors": 0.0}
+    overrides, config = split_settings("read", args.model, settings)
+    examples, _ = load_reading_training([args.data])
+    tok = Tokenizer(TOKENIZER)
+    texts = (tok.tokens(t) for ex in examples for t in (ex.question, ex.context))
+    model = build_model("read", args.model, texts, config, overrides)
+    task = ReadingTask(examples, [], config, model.config)
+    batches = list(task.batches(1, np.random.default_rng(0)))
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as out:
+        trainer = Trainer(model, task, config, Path(out), progress=False)
+        trainer._train_steps(batches[:2], 1)
+        started = time.perf_counter()
+        trainer._train_steps(batches[2 : 2 + args.count], 1)
+        seconds = (time.perf_counter() - started) / args.count
+    result = {
+        "model": args.model, "precision": args.precision, "threads": args.threads, "data": args.data,
+        "steps": args.count, "batch_size": config.batch_size, "seconds_per_step": seconds,
+        "machine": f"{platform.machine()}, torch {torch.__version__}",
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }  # fmt: skip
+    print(json.dumps(result))
+
+
 def _load(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -140,7 +181,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("train", "eval", "speed", "report"):
+    for name in ("train", "eval", "speed", "steps", "report"):
         p = sub.add_parser(name)
         if name != "report":
             p.add_argument("model")
@@ -149,9 +190,11 @@ def main() -> None:
         p.add_argument("--minutes", type=float, default=70.0)
         p.add_argument("--dataset", default="squad-v1.1-dev")
         p.add_argument("--set", action="append", default=[])
-        p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="eval, speed")
+        p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="eval, speed, steps")
+        p.add_argument("--data", default="squad-shifts-new-wiki", help="steps: the training set")
+        p.add_argument("--count", type=int, default=10, help="steps: steps timed")
     args = parser.parse_args()
-    {"train": train, "eval": evaluate, "speed": speed, "report": report}[args.command](args)
+    {"train": train, "eval": evaluate, "speed": speed, "steps": steps, "report": report}[args.command](args)
 
 
 if __name__ == "__main__":
