@@ -152,3 +152,30 @@ def test_bf16_mixed_precision_trains_float32_weights(tmp_path, qa):
 def test_unknown_precision_is_refused(tmp_path, qa):
     with pytest.raises(WendaError, match="precision"):
         _fit(tmp_path / "m", qa, epochs=1, precision="fp8")
+
+
+def test_linear_schedule_warms_up_then_decays_to_zero(tmp_path, qa):
+    config = TrainConfig(lr=0.01, schedule="linear", warmup=0.2)
+    trainer = Trainer(torch.nn.Linear(2, 1), None, config, tmp_path)
+    lrs = [trainer._learning_rate(s, 10) for s in range(1, 11)]
+    assert lrs[:2] == pytest.approx([0.005, 0.01])  # warm-up over 2 of 10 steps
+    assert lrs[1:] == sorted(lrs[1:], reverse=True) and lrs[-1] == 0.0
+    assert lrs[5] == pytest.approx(0.01 * 4 / 8)
+    assert Trainer(torch.nn.Linear(2, 1), None, TrainConfig(lr=0.01), tmp_path)._learning_rate(7, 10) == 0.01
+    with pytest.raises(TrainingError, match="schedule"):
+        Trainer(torch.nn.Linear(2, 1), None, TrainConfig(schedule="cosine"), tmp_path)
+
+
+def test_resumed_linear_schedule_equals_uninterrupted_run(tmp_path, qa):
+    full, state_full = _fit(tmp_path / "full", qa, schedule="linear")
+    assert state_full["steps"] > 0
+    with pytest.raises(KeyboardInterrupt):
+        _fit(tmp_path / "cut", qa, fail_at=3, schedule="linear")
+    resumed, state = _fit(tmp_path / "cut", qa, schedule="linear")
+    assert state["history"] == state_full["history"] and state["steps"] == state_full["steps"]
+    assert all(
+        torch.equal(x, y)
+        for x, y in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True)
+    )
+    constant, _ = _fit(tmp_path / "constant", qa)
+    assert not all(torch.equal(x, y) for x, y in zip(full.parameters(), constant.parameters(), strict=True))

@@ -55,6 +55,10 @@ class TrainConfig(ConfigBase):
             takes hours (a pretrained transformer on the CPU) is evaluated, kept and checkpointed
             every N steps, and a time budget can stop it inside a pass.
         device: ``cpu`` or a torch device such as ``cuda``; results are saved for any device.
+        schedule: ``constant`` learning rate, or ``linear``: BERT's warm-up over the first
+            ``warmup`` share of the run's ``epochs`` x steps per epoch, then linear decay to 0
+            (Devlin et al. 2019, appendix A.2). Resuming with more ``epochs`` stretches what is
+            left of the decay.
         precision: ``fp32``, or ``bf16`` for mixed precision (``wenda.nn.precision``), in training
             steps and in the dev evaluation.
         embeddings: ``glove`` (GloVe 6B 50d) or ``random``.
@@ -82,6 +86,8 @@ class TrainConfig(ConfigBase):
     embeddings: str = "glove"
     glove_words: int = 50_000
     device: str = "cpu"
+    schedule: str = "constant"
+    warmup: float = 0.1
     precision: str = "fp32"
     no_answer_distractors: float = 0.5
 
@@ -105,6 +111,10 @@ class Trainer:
         self.checkpoints = self.out / "checkpoint"
         self.progress = progress
         check_precision(config.precision)
+        if config.schedule not in ("constant", "linear") or not 0 <= config.warmup < 1:
+            raise TrainingError(
+                f"schedule must be constant or linear and 0 <= warmup < 1, not {config.schedule!r}, {config.warmup}"
+            )
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
@@ -119,7 +129,15 @@ class Trainer:
         return state
 
     def _start(self) -> dict:
-        state = {"epoch": 0, "best": None, "best_epoch": None, "bad_epochs": 0, "history": [], "seconds": 0.0}
+        state = {
+            "epoch": 0,
+            "best": None,
+            "best_epoch": None,
+            "bad_epochs": 0,
+            "history": [],
+            "seconds": 0.0,
+            "steps": 0,
+        }
         state["config"] = asdict(self.config)
         if not has_checkpoint(self.checkpoints):
             return state
@@ -130,7 +148,7 @@ class Trainer:
                 f"{self.checkpoints} was made with other settings ({sorted(changed)}); use another --out"
             )
         log.info("resuming from the checkpoint of epoch %d", resumed["epoch"])
-        return {**resumed, "config": state["config"]}
+        return {"steps": 0, **resumed, "config": state["config"]}
 
     def _stop_reason(self, state: dict) -> str | None:
         c = self.config
@@ -146,7 +164,9 @@ class Trainer:
         epoch = state["epoch"] + 1
         started = time.perf_counter()
         torch.manual_seed(self.config.seed * 100_003 + epoch)
-        losses = self._train_steps(self._batches(epoch), epoch)
+        batches = self._batches(epoch)
+        losses = self._train_steps(batches, epoch, state["steps"], self.config.epochs * len(batches))
+        state["steps"] += len(batches)
         self.model.eval()
         with torch.inference_mode(), self._autocast():
             metrics = self.task.evaluate(self.model)
@@ -184,11 +204,24 @@ class Trainer:
             offset, number = offset + len(batches), number + 1
         return out
 
-    def _train_steps(self, batches: list, epoch: int) -> list[float]:
+    def _learning_rate(self, step: int, total: int) -> float:
+        """The learning rate of the run's ``step``-th step (1-based) of ``total`` (``schedule``)."""
+        c = self.config
+        if c.schedule == "constant":
+            return c.lr
+        warm = c.warmup * total
+        if step < warm:
+            return c.lr * step / warm
+        return c.lr * max(0.0, (total - step) / max(1.0, total - warm))
+
+    def _train_steps(self, batches: list, epoch: int, done: int = 0, total: int = 0) -> list[float]:
+        """One epoch's ``batches``, after ``done`` steps of a run of ``total`` (for the schedule)."""
         self.model.train()
         losses, started, reported = [], time.perf_counter(), time.perf_counter()
         with self._bar(len(batches), epoch) as (bar, task):
             for step, batch in enumerate(batches, 1):
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self._learning_rate(done + step, max(total, done + len(batches)))
                 self.optimizer.zero_grad(set_to_none=True)
                 with self._autocast():
                     loss = self.task.loss(self.model, batch)
