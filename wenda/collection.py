@@ -12,13 +12,8 @@ This module wires the corpus stage to the index stage; the CLI and the Python AP
 
 from __future__ import annotations
 
-import fcntl
-import logging
 import shutil
-import time
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import wenda.index  # noqa: F401 - registers the retrievers
@@ -28,18 +23,18 @@ from wenda.config import settings as load_settings
 from wenda.corpus.ingest import Ingestor, IngestReport, Notify, SplitSettings, file_size_cap
 from wenda.corpus.store import Store
 from wenda.errors import BadQueryError, IndexError_, WendaError
-from wenda.fileio import atomic_write_json, read_json
+from wenda.fileio import atomic_write_json, read_json, write_lock
 from wenda.index.base import Retriever
+from wenda.index.build import Progress, build_retriever
 from wenda.index.fusion import interpolate, reciprocal_rank_fusion
+from wenda.text.query import check_query
 from wenda.types import Hit
 
-log = logging.getLogger(__name__)
 FORMAT = 1
 DEFAULT_RETRIEVERS = ("bm25", "tfidf")
 HYBRID = "hybrid"  # not a stored retriever: BM25 fused with a learned one at query time
 LEARNED = ("binary", "dense")
 LEXICAL = ("bm25", "bm25-qdrant")  # what hybrid search fuses the learned retriever with
-Progress = Callable[[str, int, int], None]
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -146,27 +141,11 @@ class Collection:
         )
         return Ingestor(self.store, split, notify, self._mapper)
 
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self):
         """Hold the directory's write lock: the retrievers allow one writer at a time. Another
         writer (a second server replica, a ``wenda index`` run) is waited for up to
         ``write_wait_s``."""
-        deadline = time.monotonic() + self.settings.write_wait_s
-        with open(self.path / ".lock", "w") as f:
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise IndexError_(
-                            f"{self.path}: another process is writing this index; wait for it"
-                        ) from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        return write_lock(self.path / ".lock", self.settings.write_wait_s, str(self.path))
 
     def add(
         self, paths: Iterable[Path], notify: Notify | None = None, progress: Progress | None = None
@@ -221,36 +200,10 @@ class Collection:
         )
 
     def _build(self, name: str, progress: Progress) -> Retriever:
-        """Build a retriever from all stored passages in a temporary directory, then move it in
-        place. The build steps through the passages in id order (``build_chunk`` at a time), each
-        step durable, with ``build.json`` recording the snapshot's seq and the last passage done:
-        an interrupted build made with the same parameters continues after that passage, and the
-        change log (kept from that seq on) brings it up to date afterwards."""
-        final = self.path / "retrievers" / name
-        tmp = final.with_name(f".{name}.building")
-        cls = registry.get("retriever", name)
+        """Build a retriever from all stored passages (resumably: :func:`build_retriever`)."""
         params = self.meta.get("retriever_params", {}).get(name, {})
-        mark = tmp / "build.json"
-        if mark.exists() and cls.matches(tmp, params):
-            r, done_upto = Retriever.open(tmp), read_json(mark, "build progress")
-            seq, after = int(done_upto["seq"]), int(done_upto["after"])
-            log.info("%s: continuing an interrupted build after passage %d", name, after)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-            r, seq, after = cls.create(tmp, **params), self.store.max_seq(), 0
-        r.remote_encode = self._encode
-        total, done = self.store.counts()["passages"], self.store.count_passages(after)
-        for ops in self.store.snapshot_ops(cls.build_chunk, after):
-            r.apply(ops)
-            atomic_write_json(mark, {"seq": seq, "after": ops[-1].passage_id})
-            done += len(ops)
-            progress(name, done, total)
-        r._write_seq(seq)  # changes since the snapshot are replayed from the log
-        r.close()
-        mark.unlink(missing_ok=True)
-        shutil.rmtree(final, ignore_errors=True)  # without params.json: a damaged leftover
-        tmp.rename(final)
-        return Retriever.open(final)
+        final = self.path / "retrievers" / name
+        return build_retriever(self.store, final, name, params, progress, self._encode)
 
     def retriever(self, name: str, build: bool = False, progress: Progress | None = None) -> Retriever:
         """The opened retriever ``name``; with ``build``, create it from the store when missing."""
@@ -312,19 +265,7 @@ class Collection:
 
     def check_query(self, query: str) -> str:
         """The query stripped, or a :class:`BadQueryError` saying what is wrong with it."""
-        if not isinstance(query, str):
-            raise BadQueryError(f"query must be text, not {type(query).__name__}")
-        q = query.strip()
-        if not q:
-            raise BadQueryError("query is empty")
-        if len(q) > self.settings.max_query_chars:
-            raise BadQueryError(
-                f"query has {len(q)} characters; the limit is {self.settings.max_query_chars} (max_query_chars)"
-            )
-        bad = [c for c in q if unicodedata.category(c) == "Cc" and c not in "\t\n\r"]
-        if bad:
-            raise BadQueryError(f"query contains control characters ({', '.join(repr(c) for c in bad[:3])})")
-        return q
+        return check_query(query, self.settings.max_query_chars)
 
     def _checked(self, name: str) -> Retriever:
         if name not in self.meta["retrievers"]:

@@ -1,17 +1,23 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either; and the
-SHA-256 digests that let a reader tell a file wenda wrote from one damaged since."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of either; the
+SHA-256 digests that let a reader tell a file wenda wrote from one damaged since; and the lock that
+lets one process at a time write an index."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from wenda.errors import IndexError_
 
 
 def _fsync_dir(path: Path) -> None:
@@ -101,3 +107,24 @@ def read_json(path: Path, what: str) -> dict:
     if not isinstance(data, dict):
         raise IndexError_(f"{what}: {path} is not a JSON object")
     return data
+
+
+@contextmanager
+def write_lock(path: Path, wait_s: float, what: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the file ``path`` (created if missing), waiting up to
+    ``wait_s`` seconds for another holder; then an :class:`~wenda.errors.IndexError_` saying that
+    another process is writing ``what``."""
+    deadline = time.monotonic() + wait_s
+    with open(path, "w") as f:
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexError_(f"{what}: another process is writing this index; wait for it") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
