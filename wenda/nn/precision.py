@@ -1,7 +1,7 @@
 """Mixed precision for training and inference: ``fp32``, or ``bf16`` (``torch.autocast``: matrix
 products in bfloat16, weights, optimiser state, reductions and losses in float32; Micikevicius et
 al., "Mixed Precision Training", ICLR 2018). On a CPU with AVX-512 BF16 a MiniLM training step
-takes half the time (BENCHMARKS.md); recurrent readers gain little, since autocast leaves LSTMs and
+takes 0.6 of the time (BENCHMARKS.md); recurrent readers gain little, since autocast leaves LSTMs and
 GRUs in float32 on the CPU."""
 
 from __future__ import annotations

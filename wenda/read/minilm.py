@@ -18,8 +18,8 @@ words whose pieces do not fit are masked, and the next window, half a window on,
 BERT's recipe (Adam with warm-up and linear decay, 3e-5..5e-5, batch 32) is wenda's trainer at
 ``fine_tune_lr`` 5e-5 with ``--set schedule=linear`` (warm-up and decay over ``epochs``; the
 default schedule is constant, which suits open-ended, time-budgeted runs); ``epoch_steps`` makes an
-epoch a fraction of the data, since one pass takes hours on a CPU, and ``precision=bf16`` halves a
-step's time on CPUs with AVX-512 BF16.
+epoch a fraction of the data, since one pass takes hours on a CPU, and ``precision=bf16`` makes a
+step 1.7 times as fast on CPUs with AVX-512 BF16.
 """
 
 from __future__ import annotations
