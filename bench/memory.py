@@ -30,13 +30,13 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reliability import _memory_mb  # noqa: E402
+
 
 def anon_mb() -> float:
-    """This process's anonymous resident memory in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssAnon"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no RssAnon in /proc/self/status (Linux only)")
+    """This process's anonymous resident memory in MB (its heaps, not mapped index files)."""
+    return _memory_mb(os.getpid())[1]
 
 
 def pymalloc_arenas() -> int | None:

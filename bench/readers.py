@@ -67,14 +67,20 @@ def train(args) -> None:
     )
 
 
+def _suffix(args) -> str:
+    """What a result file's name gets for a precision other than fp32 (``-bf16``)."""
+    return "" if args.precision == "fp32" else f"-{args.precision}"
+
+
 def evaluate(args) -> None:
     model = str(args.work / args.model)
     out = json.loads(
         _wenda("eval", "reader", model, "--dataset", args.dataset, "--precision", args.precision, "--json")
     )
     out["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    suffix = "" if args.precision == "fp32" else f"-{args.precision}"
-    (args.work / args.model / f"eval-{args.dataset}{suffix}.json").write_text(json.dumps(out, indent=2))
+    (args.work / args.model / f"eval-{args.dataset}{_suffix(args)}.json").write_text(
+        json.dumps(out, indent=2)
+    )
     print(json.dumps(out))
 
 
@@ -107,8 +113,7 @@ def speed(args) -> None:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     (args.work / args.model).mkdir(parents=True, exist_ok=True)
-    suffix = "" if args.precision == "fp32" else f"-{args.precision}"
-    (args.work / args.model / f"speed{suffix}.json").write_text(json.dumps(result, indent=2))
+    (args.work / args.model / f"speed{_suffix(args)}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result))
 
 
