@@ -3,7 +3,7 @@ process, as ``POST /v1/documents`` does, with parts of the work switched off to 
 memory (RELIABILITY.md section 6).
 
     python bench/memory.py [--retrievers bm25] [--adds 3000] [--skip search|sync] [--trace]
-    python bench/memory.py --tantivy-only [--no-tune] [--adds 5000]
+    python bench/memory.py --tantivy-only [--no-tune] [--kept-writer] [--skip search] [--adds 5000]
 
 Each add writes a small new Markdown file (the load harness's note), indexes it with
 ``Collection.add`` (ingestion, the SQLite store, then every retriever's sync), hands freed heap pages
@@ -15,7 +15,8 @@ costs memory itself). ``--skip sync`` leaves the retrievers untouched (ingestion
 only); ``--skip search`` adds without searching. ``--tantivy-only`` runs the BM25 retriever's
 tantivy calls alone, without wenda (a writer per add, commit, reload, a term search, the length
 aggregate, fast fields and stored text of the hits), with the server's malloc settings unless
-``--no-tune``.
+``--no-tune``; ``--kept-writer`` commits each add with one writer kept for the whole run, and
+``--skip search`` leaves out the reload and the search.
 """
 
 from __future__ import annotations
@@ -55,11 +56,12 @@ def pymalloc_arenas() -> int | None:
     return int(found[0].split("=")[1].replace(",", "")) if found else None  # none under tracemalloc
 
 
-def _tantivy_add(index, n: int, writer_heap: int) -> None:
-    """What ``wenda.index.bm25`` does for one added passage and the search after it."""
+def _tantivy_add(index, n: int, writer_heap: int, kept=None, search: bool = True) -> None:
+    """What ``wenda.index.bm25`` does for one added passage and the search after it (with ``kept``,
+    that writer instead of a new one; without ``search``, no reload and no search)."""
     import tantivy
 
-    writer = index.writer(writer_heap)
+    writer = kept or index.writer(writer_heap)
     writer.delete_documents_by_term("pid", n)
     doc = tantivy.Document()
     doc.add_integer("pid", n)
@@ -68,8 +70,11 @@ def _tantivy_add(index, n: int, writer_heap: int) -> None:
     doc.add_text("body", f"note river number {n} client 0")
     writer.add_document(doc)
     writer.commit()
-    writer.wait_merging_threads()
+    if kept is None:
+        writer.wait_merging_threads()
     del writer
+    if not search:
+        return
     index.reload()
     searcher = index.searcher()
     hits = searcher.search(tantivy.Query.term_query(index.schema, "body", "river"), limit=10).hits
@@ -98,11 +103,12 @@ def run_tantivy(args) -> dict:
     sb.add_text_field("body", stored=True, tokenizer_name="whitespace", index_option="freq")
     index = tantivy.Index(sb.build(), path=str(path), reuse=False)
     samples, base = [], 0.0
+    kept = index.writer(_HEAP) if args.kept_writer else None
     for n in range(1, args.adds + 1):
-        _tantivy_add(index, n, _HEAP)
+        _tantivy_add(index, n, _HEAP, kept, "search" not in args.skip)
         release_free_memory()
         base = _sample(args, n, base, samples)
-    return {"tantivy_only": True, "tuned": not args.no_tune, "adds": args.adds, "warmup": args.warmup, "samples": samples}  # fmt: skip
+    return {"tantivy_only": True, "tuned": not args.no_tune, "kept_writer": args.kept_writer, "skip": args.skip, "adds": args.adds, "warmup": args.warmup, "samples": samples}  # fmt: skip
 
 
 def _sample(args, n: int, base: float, samples: list) -> float:
@@ -170,6 +176,9 @@ def main() -> None:
     parser.add_argument("--tantivy-only", action="store_true")
     parser.add_argument(
         "--no-tune", action="store_true", help="--tantivy-only: glibc's default malloc settings"
+    )
+    parser.add_argument(
+        "--kept-writer", action="store_true", help="--tantivy-only: one writer for the run, not one per add"
     )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "wenda-memory")
     args = parser.parse_args()

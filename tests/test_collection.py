@@ -235,3 +235,47 @@ def test_an_interrupted_build_continues_where_it_stopped(tmp_path, monkeypatch):
     assert len(first) == 2 and sorted(p for ops in resumed for p in ops) == list(range(first[-1] + 1, 7))
     assert [(h.text, h.score) for h in got] == [(h.text, h.score) for h in want]
     assert not (tmp_path / "idx" / "retrievers" / ".bm25.building").exists()
+
+
+def test_add_each_ingests_each_source_with_its_own_report_and_syncs_once(tmp_path, docs_dir, monkeypatch):
+    from wenda.index.bm25 import BM25
+
+    commits = []
+    apply = BM25.apply
+    monkeypatch.setattr(BM25, "apply", lambda self, ops: commits.append(len(ops)) or apply(self, ops))
+    notes = tmp_path / "notes"
+    notes.mkdir()
+
+    def note(name: str, text: str):
+        def save():
+            (notes / name).write_text(text)
+            return [notes / name]
+
+        return save
+
+    def broken():
+        raise OSError("disk gone")
+
+    with _open(tmp_path / "idx") as col:
+        col.add([docs_dir])
+        commits.clear()
+        reports = col.add_each(
+            [
+                note("a.md", "# A\n\nThe Zorblat flows east."),
+                broken,
+                note("a.md", "# A\n\nThe Quenmir flows north."),
+            ]
+        )
+        assert [type(r).__name__ for r in reports] == ["IngestReport", "OSError", "IngestReport"]
+        assert (reports[0].docs_added, reports[0].docs_removed) == (1, 0)
+        assert (reports[2].docs_added, reports[2].updated) == (1, 1)  # the same file, replaced in order
+        assert len(commits) == 1  # one commit for the whole group
+        assert "Quenmir" in col.search("Quenmir", k=1)[0].text
+        assert col.search("Zorblat", k=10) == []
+        with pytest.raises(OSError, match="disk gone"):  # add() alone still raises its failure
+            col.add(_raising())
+
+
+def _raising():
+    raise OSError("disk gone")
+    yield  # a generator: it fails when ingestion reads it

@@ -129,3 +129,30 @@ def test_slow_requests_time_out_and_concurrent_ones_are_all_served(index):
         service.qa.search = lambda *a: time.sleep(0.5) or []
         r = client.get("/v1/search", params={"q": "Seine"})
         assert r.status_code == 504 and "within" in r.json()["detail"]
+
+
+def test_documents_added_together_are_committed_together(index, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wenda.index.bm25 import BM25
+
+    commits = []
+    apply = BM25.apply
+    monkeypatch.setattr(BM25, "apply", lambda self, ops: commits.append(len(ops)) or apply(self, ops))
+    with _client(index) as client:
+        client.app.state.service.adds.wait_s = 0.5  # wide enough that the concurrent posts meet
+        bodies = [
+            {"documents": [{"name": f"n{i}.md", "text": f"# N{i}\n\nNote {i} names the river Quenmir{i}."}]}
+            for i in range(12)
+        ]
+        with ThreadPoolExecutor(12) as pool:
+            replies = list(pool.map(lambda b: client.post("/v1/documents", json=b, headers=KEY), bodies))
+        assert [(r.status_code, r.json()["documents_added"]) for r in replies] == [(200, 1)] * 12
+        assert 1 <= len(commits) < 12  # group commits, not one per request
+        for i in range(12):  # each searchable once its reply came
+            assert f"Quenmir{i}." in client.get("/v1/search", params={"q": f"Quenmir{i}", "k": 1}).json()["hits"][0]["text"]  # fmt: skip
+        assert client.get("/v1/documents").json()["total"] == 6 + 12
+        empty = {"documents": [{"name": "ok.md", "text": "# Ok\n\nfine"}, {"name": "e.md", "text": " "}]}
+        r = client.post("/v1/documents", json=empty, headers=KEY)
+        assert r.status_code == 400 and "empty" in r.json()["detail"]
+        assert not (index / "uploads" / "ok.md").exists()  # refused before anything was saved

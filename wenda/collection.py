@@ -13,7 +13,7 @@ This module wires the corpus stage to the index stage; the CLI and the Python AP
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import wenda.index  # noqa: F401 - registers the retrievers
@@ -151,10 +151,27 @@ class Collection:
         self, paths: Iterable[Path], notify: Notify | None = None, progress: Progress | None = None
     ) -> IngestReport:
         """Index files/folders (unchanged files are skipped; vanished ones removed), then sync."""
-        with self._writing():
-            report = self._ingestor(notify or (lambda k, m: None)).add(paths)
-            self._sync(progress)
+        [report] = self.add_each([lambda: paths], notify, progress)
+        if isinstance(report, Exception):
+            raise report
         return report
+
+    def add_each(
+        self, sources: Sequence[Callable[[], Iterable[Path]]], notify: Notify | None = None,
+        progress: Progress | None = None,
+    ) -> list[IngestReport | Exception]:  # fmt: skip
+        """A group commit: for each source in order, call it for its paths (the HTTP API saves its
+        uploads there) and ingest them with a report of their own, then sync the retrievers once
+        for all. A source that raises gets its exception in its place; the others go on."""
+        results: list[IngestReport | Exception] = []
+        with self._writing():
+            for source in sources:
+                try:
+                    results.append(self._ingestor(notify or (lambda k, m: None)).add(source()))
+                except Exception as exc:  # noqa: BLE001 - this source's own failure, reported to it
+                    results.append(exc)
+            self._sync(progress)
+        return results
 
     def remove(
         self, paths: Iterable[Path], notify: Notify | None = None, progress: Progress | None = None

@@ -39,11 +39,16 @@ def upload_path(index: Path, name: str) -> Path:
     return Path(index) / FOLDER / clean
 
 
-def save_upload(index: Path, name: str, text: str) -> Path:
-    """Write ``text`` (UTF-8) atomically to :func:`upload_path`; returns the path."""
+def check_upload(index: Path, name: str, text: str) -> Path:
+    """Where :func:`save_upload` would write the document, or :class:`UploadError` if it cannot."""
     if not text.strip():
         raise UploadError(f"document {name!r} is empty")
-    path = upload_path(index, name)
+    return upload_path(index, name)
+
+
+def save_upload(index: Path, name: str, text: str) -> Path:
+    """Write ``text`` (UTF-8) atomically to :func:`upload_path`; returns the path."""
+    path = check_upload(index, name, text)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, text.encode("utf-8"))
     return path

@@ -11,7 +11,7 @@ key too.
 
 The models load once, at start-up. Requests run in worker threads one at a time (a lock: the
 SQLite store, the retrievers' searchers and the models are shared), questions that arrive together
-read together (``wenda.serve.batcher``), each request within ``request_timeout_s`` (504 after it; the work itself still completes in its thread). Bodies over
+read together and documents added together are committed together (``wenda.serve.batcher``), each request within ``request_timeout_s`` (504 after it; the work itself still completes in its thread). Bodies over
 ``max_request_kb`` get 413; wenda's own errors (bad query, unknown retriever, bad document, no
 speech synthesizer) get 400; a damaged index file 503 (``wenda check`` says what to repair).
 """
@@ -36,10 +36,10 @@ from wenda import __version__
 from wenda.api import Wenda
 from wenda.config import Settings
 from wenda.config import settings as load_settings
-from wenda.corpus.uploads import FOLDER, save_upload
+from wenda.corpus.uploads import FOLDER
 from wenda.errors import IndexError_, WendaError
 from wenda.serve import schemas as s
-from wenda.serve.batcher import AskBatcher
+from wenda.serve.batcher import AddBatcher, AskBatcher
 from wenda.serve.memory import release_free_memory
 from wenda.serve.middleware import AccessLog, BodyLimit
 from wenda.serve.web import add_web
@@ -55,6 +55,7 @@ class Service:
     def __init__(self, qa: Wenda, cfg: Settings) -> None:
         self.qa, self.cfg, self.lock = qa, cfg, threading.Lock()
         self.batcher = AskBatcher(qa, self.lock)
+        self.adds = AddBatcher(qa, self.lock)
 
     async def run(self, fn, *args, write: bool = False):
         """``fn(*args)`` on a worker thread, holding the lock; after a ``write``, the heap's free
@@ -75,6 +76,11 @@ class Service:
         future = self.batcher.submit(question, passages, retriever, top)
         return await self._within_timeout(asyncio.wrap_future(future))
 
+    async def add(self, documents: list[tuple[str, str]]):
+        """The documents indexed, committed with others that arrive with them (:class:`AddBatcher`)."""
+        future = self.adds.submit(documents)
+        return await self._within_timeout(asyncio.wrap_future(future))
+
     async def _within_timeout(self, work):
         try:
             return await asyncio.wait_for(work, self.cfg.request_timeout_s)
@@ -83,6 +89,7 @@ class Service:
 
     def close(self) -> None:
         self.batcher.close()
+        self.adds.close()
         self.qa.close()
 
     def check_key(self, key: str | None, bearer: HTTPAuthorizationCredentials | None, write: bool) -> None:
@@ -223,22 +230,15 @@ def _routes(app: FastAPI) -> None:
 
     @app.post("/v1/documents", response_model=s.IngestOut)
     async def add_documents(body: s.DocumentsIn, service: Service = Depends(_writes)) -> s.IngestOut:
-        return await service.run(_add, service.qa, body, write=True)
+        report = await service.add([(d.name, d.text) for d in body.documents])
+        return s.IngestOut(
+            updated=report.updated, unchanged=report.unchanged, failed=[f"{p}: {m}" for p, m in report.failed],
+            documents_added=report.docs_added, documents_removed=report.docs_removed,
+        )  # fmt: skip
 
     @app.delete("/v1/documents/{doc_id}")
     async def delete_document(doc_id: int, service: Service = Depends(_writes)) -> dict:
         return await service.run(_delete, service.qa, doc_id, write=True)
-
-
-def _add(qa: Wenda, body: s.DocumentsIn) -> s.IngestOut:
-    """Save each document under the index's uploads/ and index them (a name sent again replaces)."""
-    col = qa.collection
-    paths = [save_upload(col.path, d.name, d.text) for d in body.documents]
-    report = col.add(paths)
-    return s.IngestOut(
-        updated=report.updated, unchanged=report.unchanged, failed=[f"{p}: {m}" for p, m in report.failed],
-        documents_added=report.docs_added, documents_removed=report.docs_removed,
-    )  # fmt: skip
 
 
 def _delete(qa: Wenda, doc_id: int) -> dict:
