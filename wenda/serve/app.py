@@ -10,10 +10,11 @@ Bearer``; with no key configured they are refused; ``api_key_reads`` puts read r
 key too.
 
 The models load once, at start-up. Requests run in worker threads one at a time (a lock: the
-SQLite store, the retrievers' searchers and the models are shared), questions that arrive together
-read together and documents added together are committed together (``wenda.serve.batcher``), each request within ``request_timeout_s`` (504 after it; the work itself still completes in its thread). Bodies over
-``max_request_kb`` get 413; wenda's own errors (bad query, unknown retriever, bad document, no
-speech synthesizer) get 400; a damaged index file 503 (``wenda check`` says what to repair).
+SQLite store, the retrievers' searchers and the models are shared); questions that arrive together
+are read together, and documents added together are committed together (``wenda.serve.batcher``).
+Each request runs within ``request_timeout_s`` (504 after it; the work itself still completes in its
+thread). Bodies over ``max_request_kb`` get 413; wenda's own errors (bad query, unknown retriever,
+bad document, no speech synthesizer) get 400; a damaged index file 503 (``wenda check`` says what to repair).
 """
 
 from __future__ import annotations
