@@ -3,7 +3,7 @@ process, as ``POST /v1/documents`` does, with parts of the work switched off to 
 memory (RELIABILITY.md section 6).
 
     python bench/memory.py [--retrievers bm25] [--adds 3000] [--skip search|sync] [--trace]
-    python bench/memory.py --tantivy-only [--no-tune] [--kept-writer] [--skip search] [--adds 5000]
+    python bench/memory.py --tantivy-only [--no-tune] [--kept-writer|--reopen] [--skip search] [--adds 5000]
 
 Each add writes a small new Markdown file (the load harness's note), indexes it with
 ``Collection.add`` (ingestion, the SQLite store, then every retriever's sync), hands freed heap pages
@@ -16,7 +16,8 @@ only); ``--skip search`` adds without searching. ``--tantivy-only`` runs the BM2
 tantivy calls alone, without wenda (a writer per add, commit, reload, a term search, the length
 aggregate, fast fields and stored text of the hits), with the server's malloc settings unless
 ``--no-tune``; ``--kept-writer`` commits each add with one writer kept for the whole run, and
-``--skip search`` leaves out the reload and the search.
+``--skip search`` leaves out the reload and the search; ``--reopen`` opens a fresh ``Index`` object
+before each add (what ``wenda.index.bm25`` does after each commit).
 """
 
 from __future__ import annotations
@@ -105,10 +106,12 @@ def run_tantivy(args) -> dict:
     samples, base = [], 0.0
     kept = index.writer(_HEAP) if args.kept_writer else None
     for n in range(1, args.adds + 1):
+        if args.reopen and kept is None:  # what wenda.index.bm25 does after each commit
+            index = tantivy.Index.open(str(path))
         _tantivy_add(index, n, _HEAP, kept, "search" not in args.skip)
         release_free_memory()
         base = _sample(args, n, base, samples)
-    return {"tantivy_only": True, "tuned": not args.no_tune, "kept_writer": args.kept_writer, "skip": args.skip, "adds": args.adds, "warmup": args.warmup, "samples": samples}  # fmt: skip
+    return {"tantivy_only": True, "tuned": not args.no_tune, "kept_writer": args.kept_writer, "reopen": args.reopen, "skip": args.skip, "adds": args.adds, "warmup": args.warmup, "samples": samples}  # fmt: skip
 
 
 def _sample(args, n: int, base: float, samples: list) -> float:
@@ -179,6 +182,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--kept-writer", action="store_true", help="--tantivy-only: one writer for the run, not one per add"
+    )
+    parser.add_argument(
+        "--reopen", action="store_true", help="--tantivy-only: a fresh tantivy Index object per add"
     )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "wenda-memory")
     args = parser.parse_args()
