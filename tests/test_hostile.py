@@ -120,6 +120,41 @@ def test_huge_lines_and_a_pdf_bomb_stay_within_bounds(tmp_path):
     _read_or_report(bomb)
 
 
+def _zip_bomb(inflated: int) -> bytes:
+    """A zip archive of one member that inflates ``inflated`` bytes of zeros (~1000:1)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+        zf.open("zeros.txt", "w", force_zip64=True) as member,
+    ):
+        for _ in range(inflated // MB):
+            member.write(bytes(MB))
+    return buf.getvalue()
+
+
+def test_zip_bombs_are_never_inflated(tmp_path):
+    """wenda unpacks no archive: a zip bomb (256 MB of zeros in ~250 KB) in an indexed folder, as .zip
+    or disguised under each supported extension, is refused in one line; the good file beside it
+    is indexed."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    bomb = _zip_bomb(256 * MB)
+    assert len(bomb) < MB
+    (root / "bomb.zip").write_bytes(bomb)
+    for ext in SUPPORTED:
+        (root / f"bomb{ext}").write_bytes(bomb)
+        _read_or_report(root / f"bomb{ext}")
+    (root / "good.txt").write_text("The Danube flows through Vienna.")
+    with Collection.open_or_create(tmp_path / "idx") as col:
+        report = col.add([root])
+        assert report.updated == 1 and "Vienna" in col.search("Danube Vienna")[0].text
+        assert {Path(f).name for f, _ in report.failed} == {f"bomb{ext}" for ext in [*SUPPORTED, ".zip"]}
+        assert all("\n" not in m for _, m in report.failed)
+
+
 @settings(
     max_examples=settings.default.max_examples // 4,  # each example indexes a folder
     deadline=None,
@@ -221,6 +256,20 @@ def test_well_shaped_requests_with_wrong_types_never_get_a_server_error(client, 
 def test_malformed_bodies_never_get_a_server_error(client, route, raw, ctype):
     r = client.post(route[1], content=raw, headers={"content-type": ctype, "X-API-Key": "k"})
     assert r.status_code < 500, (route, raw[:80], r.text)
+
+
+def test_compressed_bodies_are_not_inflated(client):
+    """The API does not decode ``Content-Encoding``: a gzip bomb (100 MB of zeros in ~100 KB) is
+    refused as what it is on the wire, an oversized or malformed body, never unpacked."""
+    import gzip
+
+    body = gzip.compress(b'{"documents": [{"name": "a.txt", "text": "' + b"0" * (100 * MB) + b'"}]}')
+    headers = {"content-type": "application/json", "content-encoding": "gzip", "X-API-Key": "k"}
+    small = gzip.compress(b'{"documents": [{"name": "a.txt", "text": "zeros"}]}')
+    for raw in (body, small):
+        r = client.post("/v1/documents", content=raw, headers=headers)
+        assert r.status_code in (400, 413, 415, 422), r.text
+    assert client.get("/v1/health").status_code == 200
 
 
 def test_oversized_bodies_and_hostile_names_are_refused(client):
