@@ -85,6 +85,9 @@ def reader_cmd(
     init: Path = typer.Option(
         None, "--init", help="start from this saved reader (fine-tune) instead of a fresh one"
     ),
+    teacher: Path = typer.Option(
+        None, "--teacher", help="a saved reader to distill from (distill_weight, distill_temperature)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -94,7 +97,9 @@ def reader_cmd(
 
     settings = parse_settings(set_ or [])
     _run(
-        lambda: train_reader(model, out, settings, data or None, progress=not quiet, init=init),
+        lambda: train_reader(
+            model, out, settings, data or None, progress=not quiet, init=init, teacher=teacher
+        ),
         "held-out",
         as_json,
     )

@@ -24,6 +24,7 @@ from wenda.nn.modeldir import save_model
 from wenda.read.answer import ReaderService
 from wenda.read.base import TOKENIZER, Reader, span_loss
 from wenda.text import Tokenizer, TokenizerConfig
+from wenda.train.distill import Teacher
 from wenda.train.distractors import calibrate_saved, distractors, every, windows_of
 from wenda.train.trainer import TrainConfig
 
@@ -58,9 +59,15 @@ class ReadingTask:
     """Batches of training windows, the span loss, and EM/F1 on held-out examples."""
 
     def __init__(
-        self, train, held_out, config: TrainConfig, model_config, tokenizer: TokenizerConfig = TOKENIZER
-    ) -> None:
-        self.config, self.tokenizer = config, tokenizer
+        self, train, held_out, config: TrainConfig, model_config, tokenizer: TokenizerConfig = TOKENIZER,
+        teacher: Teacher | None = None,
+    ) -> None:  # fmt: skip
+        self.config, self.tokenizer, self.teacher = config, tokenizer, teacher
+        if teacher is not None and not (0 <= config.distill_weight <= 1 and config.distill_temperature > 0):
+            raise ValueError(
+                f"need 0 <= distill_weight <= 1 and distill_temperature > 0, not "
+                f"{config.distill_weight} and {config.distill_temperature}"
+            )
         self.items = self._build_items(train, Tokenizer(tokenizer), model_config)
         if not self.items:
             raise ValueError("no training example fits the reader (answers found within max_passage_len)")
@@ -93,12 +100,19 @@ class ReadingTask:
             yield [self.items[j] for j in order[i : i + self.config.batch_size]]
 
     def loss(self, model: Reader, batch: list[Item]) -> torch.Tensor:
-        output, mask = model.logits([b[0] for b in batch], [b[1] for b in batch])
+        """The gold-span loss; with a teacher, mixed with its soft targets (``wenda.train.distill``)."""
+        questions, windows = [b[0] for b in batch], [b[1] for b in batch]
+        output, mask = model.logits(questions, windows)
         device = output.start.device
         starts = torch.tensor([b[2] for b in batch], device=device)
         ends = torch.tensor([b[3] for b in batch], device=device)
         has = torch.tensor([b[4] for b in batch], device=device)
-        return span_loss(output, mask, starts, ends, has)
+        loss = span_loss(output, mask, starts, ends, has)
+        if self.teacher is None:
+            return loss
+        a = self.config.distill_weight
+        soft = self.teacher.loss(output, mask, questions, windows, self.config.distill_temperature)
+        return (1 - a) * loss + a * soft
 
     def evaluate(self, model: Reader) -> dict[str, float]:
         """SQuAD EM and F1 (in percent) of the best answer on each answerable held-out example."""
@@ -139,11 +153,13 @@ def train_reader(
     held_out_fraction: float = 0.05,
     progress: bool = True,
     init: Path | None = None,
+    teacher: Path | None = None,
 ) -> dict:
     """Train reader ``model_name`` on the span-annotated training sets (``wenda.data.reading_train``),
     choosing the epoch on a held-out share of them, into ``out``; writes ``out/training.json``.
     ``init`` starts from a saved reader of that type (fine-tuning; its vocabulary and architecture
-    are kept) instead of a fresh one.
+    are kept) instead of a fresh one. ``teacher``: a saved reader whose answer distributions the
+    student also learns (knowledge distillation, :mod:`wenda.train.distill`).
 
     Returns:
         the trainer's final state plus ``params``, ``train_examples``, ``held_out`` and ``out``.
@@ -164,7 +180,9 @@ def train_reader(
         texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
         model = build_model("read", model_name, texts, config, overrides)
     if model.rank_objective is None:
-        task = ReadingTask(train, held_out, config, model.config)
+        task = ReadingTask(train, held_out, config, model.config, teacher=teacher and Teacher(teacher))
+    elif teacher is not None:
+        raise ValueError(f"{model_name} ranks passages; distillation is for single-window readers")
     else:  # readers that rank passages train on groups: one gold passage and config.negatives others
         from wenda.train.grouped import GroupReadingTask
 
@@ -181,6 +199,7 @@ def train_reader(
         "held_out": len(task.held_out),
         "data": {name: str(r) for name, r in reports.items()},
         "calibration": asdict(calibration),
+        **({"teacher": str(teacher)} if teacher is not None else {}),
     }
     atomic_write_json(Path(out) / "training.json", report)
     return {**report, "out": str(out)}

@@ -68,6 +68,9 @@ class TrainConfig(ConfigBase):
             answerable questions paired with a BM25 distractor passage as unanswerable, and their
             no-answer threshold is chosen with that share of held-out questions paired likewise
             (``wenda.train.distractors``).
+        distill_weight, distill_temperature: with a teacher reader (``wenda train reader
+            --teacher DIR``), the share ``a`` of the loss that is the teacher's soft start/end
+            distributions and their temperature ``T`` (``wenda.train.distill``).
     """
 
     loss: str = "softmax"
@@ -90,6 +93,8 @@ class TrainConfig(ConfigBase):
     warmup: float = 0.1
     precision: str = "fp32"
     no_answer_distractors: float = 0.5
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
 
 
 class Task(Protocol):

@@ -1,0 +1,79 @@
+"""Knowledge distillation for readers (wenda.train.distill): the loss, and training with a teacher."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tests.cli.test_cli import wenda  # noqa: E402
+from tests.train.test_reading import _paragraph_examples, train_tiny  # noqa: E402
+from wenda.read.base import ReaderOutput  # noqa: E402
+from wenda.train.distill import Teacher, distill_loss  # noqa: E402
+from wenda.train.trainer import TrainConfig  # noqa: E402
+
+
+def _out(start, end) -> ReaderOutput:
+    return ReaderOutput(torch.tensor(start, dtype=torch.float), torch.tensor(end, dtype=torch.float))
+
+
+def test_distill_loss_is_zero_for_the_same_distributions_and_positive_otherwise():
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    teacher = _out([[1.0, 2.0, 0.0], [0.5, 0.0, 9.0]], [[0.0, 1.0, 3.0], [2.0, 1.0, 9.0]])
+    same = _out([[2.0, 3.0, 1.0], [1.5, 1.0, -7.0]], [[1.0, 2.0, 4.0], [0.0, -1.0, 5.0]])  # shifted per row
+    assert float(distill_loss(same, mask, teacher, mask, 2.0)) == pytest.approx(0.0, abs=1e-6)
+    other = _out([[3.0, 0.0, 0.0], [0.0, 2.0, 0.0]], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    assert float(distill_loss(other, mask, teacher, mask, 2.0)) > 0.1
+
+
+def test_distill_loss_ignores_unseen_positions_and_empty_rows():
+    s_mask = torch.tensor([[True, True, True, True], [False, False, False, False]])
+    t_mask = torch.tensor([[True, True], [False, False]])  # the teacher saw only two words
+    teacher = _out([[1.0, 2.0], [0.0, 0.0]], [[2.0, 1.0], [0.0, 0.0]])
+    a = _out([[0.0, 1.0, 5.0, -5.0], [1.0, 2.0, 3.0, 4.0]], [[1.0, 0.0, 9.0, 9.0], [0.0, 0.0, 0.0, 0.0]])
+    b = _out([[0.0, 1.0, -3.0, 8.0], [7.0, 2.0, 1.0, 0.0]], [[1.0, 0.0, -2.0, 0.0], [5.0, 5.0, 5.0, 5.0]])
+    la, lb = distill_loss(a, s_mask, teacher, t_mask, 1.0), distill_loss(b, s_mask, teacher, t_mask, 1.0)
+    assert float(la) == pytest.approx(0.0, abs=1e-6) and float(lb) == pytest.approx(0.0, abs=1e-6)
+    start = torch.zeros(2, 4, requires_grad=True)
+    loss = distill_loss(ReaderOutput(start, torch.zeros(2, 4)), s_mask, teacher, t_mask, 2.0)
+    loss.backward()
+    assert torch.isfinite(loss) and start.grad[0, :2].abs().sum() > 0
+    assert start.grad[0, 2:].abs().sum() == 0 and start.grad[1].abs().sum() == 0
+
+
+def test_a_reader_distilled_from_itself_has_no_soft_loss(tmp_path, monkeypatch):
+    from wenda.nn.modeldir import load_model
+    from wenda.train.reading import ReadingTask
+
+    out = tmp_path / "drqa"
+    train_tiny(tmp_path, monkeypatch, "drqa", out, "epochs=1")
+    model, _ = load_model(out, "read")
+    examples = _paragraph_examples()
+    config = TrainConfig(distill_weight=1.0)
+    task = ReadingTask(examples, [], config, model.config, teacher=Teacher(out))
+    batch = task.items[:3]
+    assert float(task.loss(model.eval(), batch)) == pytest.approx(0.0, abs=1e-5)
+    half = ReadingTask(examples, [], TrainConfig(distill_weight=0.5), model.config, teacher=Teacher(out))
+    gold = ReadingTask(examples, [], TrainConfig(), model.config)
+    assert float(half.loss(model, batch)) == pytest.approx(0.5 * float(gold.loss(model, batch)), rel=1e-4)
+    with pytest.raises(ValueError, match="distill_weight"):
+        ReadingTask(examples, [], TrainConfig(distill_weight=1.5), model.config, teacher=Teacher(out))
+
+
+def test_train_reader_cli_with_a_teacher(tmp_path, monkeypatch):
+    teacher = tmp_path / "teacher"
+    train_tiny(tmp_path, monkeypatch, "drqa", teacher, "epochs=1")
+    student = tmp_path / "student"
+    report = train_tiny(tmp_path, monkeypatch, "bidaf", student, "epochs=1", "distill_weight=0.7")
+    assert "teacher" not in report
+    flags = ["--set", "embeddings=random", "--set", "threads=1", "--set", "batch_size=2", "--set", "epochs=1"]
+    args = ["train", "reader", "--data", "covid-qa", "-q", "--json", "--teacher", str(teacher), *flags]
+    r = wenda(*args, "--model", "ga_reader", "--out", str(tmp_path / "ga"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "ga" / "training.json").read_text())["teacher"] == str(teacher)
+    r = wenda(*args, "--model", "r3", "--out", str(tmp_path / "r3"))
+    assert r.returncode == 2 and "ranks passages" in r.stderr
+    r = wenda(*args, "--model", "drqa", "--out", str(tmp_path / "bad"), "--set", "distill_temperature=0")
+    assert r.returncode == 2 and "distill_temperature" in r.stderr
