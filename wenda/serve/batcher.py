@@ -2,9 +2,9 @@
 documents added together are committed together.
 
 A reader's forward pass over 30 passages costs far less than three over 10 (fuller matrices, one
-Python round), and a retriever's commit costs the same for one document as for fifty (tantivy
-writes a segment and reloads its searcher; each commit also keeps ~1.5 KB of tantivy's memory,
-RELIABILITY.md section 6). So the HTTP API does not serve those requests one by one: a worker
+Python round), and a retriever's commit costs about the same for one document as for fifty
+(tantivy writes a segment and its index is opened again; TF-IDF writes a segment and may merge).
+So the HTTP API does not serve those requests one by one: a worker
 thread takes the first waiting request, gathers whatever else arrives within ``wait_ms`` (up to
 ``max_batch``), and serves the batch at once: questions with one
 :meth:`~wenda.api.Wenda.ask_many` per group of identical settings (:class:`AskBatcher`), document
