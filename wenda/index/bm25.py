@@ -108,7 +108,7 @@ class BM25(Retriever):
         integrity.record(self.path, [p for p in files if p.name != "meta.json"])
 
     def _refresh(self) -> None:
-        self._index.reload()
+        """Read the statistics of the index just opened (its searcher sees the last commit)."""
         self._searcher = self._index.searcher()
         self._n = self._searcher.num_docs
         agg = self._searcher.aggregate(tantivy.Query.all_query(), {"t": {"sum": {"field": "len"}}})
