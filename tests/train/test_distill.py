@@ -77,3 +77,35 @@ def test_train_reader_cli_with_a_teacher(tmp_path, monkeypatch):
     assert r.returncode == 2 and "ranks passages" in r.stderr
     r = wenda(*args, "--model", "drqa", "--out", str(tmp_path / "bad"), "--set", "distill_temperature=0")
     assert r.returncode == 2 and "distill_temperature" in r.stderr
+
+
+def test_the_teacher_reads_each_window_once_and_its_cache_changes_nothing(tmp_path, monkeypatch):
+    from wenda.nn.modeldir import load_model
+    from wenda.train.reading import ReadingTask
+
+    out = tmp_path / "drqa"
+    train_tiny(tmp_path, monkeypatch, "drqa", out, "epochs=1")
+    student, _ = load_model(out, "read")
+    examples = _paragraph_examples()
+    cached, fresh = Teacher(out), Teacher(out, cache=False)
+    task = ReadingTask(examples, [], TrainConfig(distill_weight=1.0), student.config, teacher=cached)
+    batch = [(q[:-1] if i % 2 else q, w, s, e, h) for i, (q, w, s, e, h) in enumerate(task.items[:4])]
+    questions, windows = [b[0] for b in batch], [b[1] for b in batch]
+    calls = []
+    forward = cached.model.logits
+    monkeypatch.setattr(cached.model, "logits", lambda q, w: calls.append(len(q)) or forward(q, w))
+    first = cached.logits(questions[:3], windows[:3], "cpu")
+    again = cached.logits(questions, windows, "cpu")
+    assert calls == [3, 1] and len(cached.cache) == 4  # only the new window read the second time
+    reference = fresh.logits(questions, windows, "cpu")
+    for got, want in ((again, reference), (first, fresh.logits(questions[:3], windows[:3], "cpu"))):
+        width = want[1].sum(1)
+        assert torch.equal(got[1].sum(1), width)
+        for i, n in enumerate(width.tolist()):
+            assert torch.allclose(got[0].start[i, :n], want[0].start[i, :n], atol=1e-5)
+            assert torch.allclose(got[0].end[i, :n], want[0].end[i, :n], atol=1e-5)
+    assert float(task.loss(student.eval(), batch)) == pytest.approx(0.0, abs=1e-5)
+    bf16 = Teacher(out, precision="bf16").logits(questions, windows, "cpu")
+    assert bf16[0].start.dtype == torch.float32 and torch.equal(bf16[1], reference[1])
+    with pytest.raises(Exception, match="precision"):
+        Teacher(out, precision="fp8")

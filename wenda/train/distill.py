@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from wenda.nn.precision import autocast, check_precision
 from wenda.read.base import TOKENIZER, Reader, ReaderOutput
 
 
@@ -58,22 +59,52 @@ def _log_softmax(logits: Tensor, mask: Tensor) -> Tensor:
 
 class Teacher:
     """A saved reader used only to give soft targets: evaluation mode, no gradients, moved to the
-    student's device on first use."""
+    student's device on first use, run in its own ``precision`` (``bf16`` reads as well as fp32 on
+    a CPU with AVX-512 BF16 at under half the time, BENCHMARKS.md) whatever the student's.
 
-    def __init__(self, directory: str | Path) -> None:
+    Without dropout the teacher's logits for a window never change, so each window is read once:
+    the logits of the words it saw are kept (``cache``) and later epochs cost the student's time
+    alone. ~35K training windows keep about 50 MB.
+    """
+
+    def __init__(self, directory: str | Path, precision: str = "fp32", cache: bool = True) -> None:
         from wenda.nn.modeldir import load_model
 
         model, tokenizer = load_model(Path(directory), "read")
         if tokenizer != TOKENIZER:
             raise ValueError(f"{directory}: a teacher must tokenize as the readers do ({TOKENIZER})")
         self.model: Reader = model.eval().requires_grad_(False)
-        self.directory = str(directory)
+        self.directory, self.precision = str(directory), check_precision(precision)
+        self.cache: dict[tuple, tuple[Tensor, Tensor, Tensor]] | None = {} if cache else None
 
     def loss(self, student: ReaderOutput, s_mask: Tensor, questions, windows, temperature: float) -> Tensor:
         """:func:`distill_loss` of the student's logits against this teacher's on the same windows."""
-        device = student.start.device
-        if next(self.model.parameters()).device != device:
+        output, t_mask = self.logits(questions, windows, student.start.device)
+        return distill_loss(student, s_mask, output, t_mask, temperature)
+
+    def logits(self, questions, windows, device) -> tuple[ReaderOutput, Tensor]:
+        """The teacher's start/end logits ``[B, Lt]`` and mask on ``device``, from the cache where
+        it has read the window before."""
+        if next(self.model.parameters()).device != torch.device(device):
             self.model.to(device)
-        with torch.no_grad():
-            output, t_mask = self.model.logits(questions, windows)
-        return distill_loss(student, s_mask, output, t_mask.to(device), temperature)
+        keys = [(tuple(q), tuple(w)) for q, w in zip(questions, windows, strict=True)]
+        cache = self.cache if self.cache is not None else {}
+        todo = [i for i, k in enumerate(keys) if k not in cache]
+        if todo:
+            with torch.no_grad(), autocast(device, self.precision):
+                output, mask = self.model.logits([questions[i] for i in todo], [windows[i] for i in todo])
+            for row, i in enumerate(todo):
+                seen = int(mask[row].nonzero().max()) + 1 if mask[row].any() else 0  # last seen word
+                cut = slice(0, seen)
+                cache[keys[i]] = (
+                    output.start[row, cut].float().clone(),
+                    output.end[row, cut].float().clone(),
+                    mask[row, cut].clone(),
+                )
+        rows = [cache[k] for k in keys]
+        width = max(1, max(len(r[2]) for r in rows))
+        start = torch.zeros(len(rows), width, device=device)  # [B, Lt]
+        end, seen = torch.zeros_like(start), torch.zeros(len(rows), width, dtype=torch.bool, device=device)
+        for i, (s, e, m) in enumerate(rows):
+            start[i, : len(m)], end[i, : len(m)], seen[i, : len(m)] = s, e, m.to(device)
+        return ReaderOutput(start, end), seen

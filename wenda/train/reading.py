@@ -180,7 +180,8 @@ def train_reader(
         texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
         model = build_model("read", model_name, texts, config, overrides)
     if model.rank_objective is None:
-        task = ReadingTask(train, held_out, config, model.config, teacher=teacher and Teacher(teacher))
+        guide = teacher and Teacher(teacher, config.teacher_precision)
+        task = ReadingTask(train, held_out, config, model.config, teacher=guide)
     elif teacher is not None:
         raise ValueError(f"{model_name} ranks passages; distillation is for single-window readers")
     else:  # readers that rank passages train on groups: one gold passage and config.negatives others

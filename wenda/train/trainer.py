@@ -71,6 +71,8 @@ class TrainConfig(ConfigBase):
         distill_weight, distill_temperature: with a teacher reader (``wenda train reader
             --teacher DIR``), the share ``a`` of the loss that is the teacher's soft start/end
             distributions and their temperature ``T`` (``wenda.train.distill``).
+        teacher_precision: the precision the teacher reads in (``fp32`` or ``bf16``), whatever
+            ``precision`` the student trains in.
     """
 
     loss: str = "softmax"
@@ -95,6 +97,7 @@ class TrainConfig(ConfigBase):
     no_answer_distractors: float = 0.5
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
+    teacher_precision: str = "fp32"
 
 
 class Task(Protocol):
