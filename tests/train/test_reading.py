@@ -147,6 +147,7 @@ def test_train_and_eval_reader_cli(tmp_path, monkeypatch):
     )
     assert r.returncode == 0, r.stderr
     assert json.loads((tuned / "vocab.json").read_text()) == json.loads((out / "vocab.json").read_text())
+    assert json.loads((tuned / "training.json").read_text())["init"] == str(out)
     r = wenda(
         "train",
         "reader",

@@ -201,6 +201,7 @@ def train_reader(
         "data": {name: str(r) for name, r in reports.items()},
         "calibration": asdict(calibration),
         **({"teacher": str(teacher)} if teacher is not None else {}),
+        **({"init": str(init)} if init is not None else {}),
     }
     atomic_write_json(Path(out) / "training.json", report)
     return {**report, "out": str(out)}
