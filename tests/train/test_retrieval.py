@@ -28,7 +28,11 @@ def _passages(n: int = 40) -> list[str]:
 
 
 def test_passage_sentences_splits_and_tokenizes():
-    assert passage_sentences("One two. Three!  \n\n Four", Tokenizer()) == [["one", "two"], ["three"], ["four"]]
+    assert passage_sentences("One two. Three!  \n\n Four", Tokenizer()) == [
+        ["one", "two"],
+        ["three"],
+        ["four"],
+    ]
 
 
 def test_ict_query_is_a_sentence_and_leaves_the_context_mostly():
@@ -80,3 +84,27 @@ def test_self_supervised_training_end_to_end(tmp_path, bits):
 def test_nothing_to_train_on_is_refused(tmp_path):
     with pytest.raises(ValueError, match="nothing to train on"):
         train_retriever("cnn", tmp_path / "x", {}, passages=None, supervised=False)
+
+
+def test_init_puts_a_hash_layer_on_a_trained_encoder(tmp_path):
+    from wenda.train.retrieval import _initial
+
+    settings = {"epochs": 1, "embeddings": "random", "batch_size": 8, "threads": 1}
+    train_retriever("cnn", tmp_path / "float", settings, _passages(), "ict", progress=False)
+    saved, _ = load_model(tmp_path / "float", "encode")
+    hashed = _initial(tmp_path / "float", "cnn", {"bits": 32, "hash_gamma": 0.001})
+    assert hashed.hash is not None and hashed.config.bits == 32 and hashed.config.hash_gamma == 0.001
+    assert saved.hash is None and hashed.vocab.words == saved.vocab.words
+    for name, weight in saved.state_dict().items():  # the encoder's weights, unchanged
+        assert torch.equal(hashed.state_dict()[name], weight), name
+    assert _initial(tmp_path / "float", "cnn", {}).state_dict().keys() == saved.state_dict().keys()
+    with pytest.raises(ValueError, match="only bits, hash_gamma, hash_margin may change"):
+        _initial(tmp_path / "float", "cnn", {"dim": 64})
+    with pytest.raises(ValueError, match="holds a cnn encoder, not dssm"):
+        _initial(tmp_path / "float", "dssm", {})
+    report = train_retriever(
+        "cnn", tmp_path / "hashed", {**settings, "bits": 32}, _passages(), "ict", progress=False,
+        init=tmp_path / "float",
+    )  # fmt: skip
+    assert report["init"] == str(tmp_path / "float")
+    assert load_model(tmp_path / "hashed", "encode")[0].config.bits == 32

@@ -121,6 +121,9 @@ def retriever_cmd(
     ),
     index: Path = IndexOpt,
     set_: list[str] = typer.Option(None, "--set", help="model or training setting, key=value (repeatable)"),
+    init: Path = typer.Option(
+        None, "--init", help="start from this saved encoder (with --set bits=N: add a hash layer to it)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -138,7 +141,7 @@ def retriever_cmd(
     settings = parse_settings(set_ or [])
     _run(
         lambda: train_retriever(
-            model, out, settings, passages, self_supervised, supervised, progress=not quiet
+            model, out, settings, passages, self_supervised, supervised, progress=not quiet, init=init
         ),
         "held-out",
         as_json,

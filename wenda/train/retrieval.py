@@ -104,6 +104,33 @@ def _supervised(held_out_fraction: float, tok) -> tuple[list[Pair], list[Pair], 
     return question_pairs(train, tok), question_pairs(held, tok), {k: str(v) for k, v in reports.items()}
 
 
+HASH_SETTINGS = ("bits", "hash_gamma", "hash_margin")
+
+
+def _initial(directory: Path, model_name: str, overrides: dict) -> Encoder:
+    """The encoder saved in ``directory``, to train further: its architecture, vocabulary and
+    weights stay; only the hash settings may change, so a BPR hash layer can be put on an encoder
+    trained for float vectors (BPR starts its hash training from a trained encoder, BERT)."""
+    from wenda.nn.modeldir import load_model
+
+    if extra := sorted(set(overrides) - set(HASH_SETTINGS)):
+        raise ValueError(
+            f"--init keeps the saved architecture; only {', '.join(HASH_SETTINGS)} may change, not {extra}"
+        )
+    model, tokenizer = load_model(Path(directory), "encode")
+    if model.registered_name != model_name or tokenizer != TOKENIZER:
+        raise ValueError(f"{directory} holds a {model.registered_name} encoder, not {model_name}")
+    if not overrides:
+        return model
+    config = type(model.config).from_dict({**model.config.to_dict(), **overrides})
+    fresh = type(model)(config, model.vocab)
+    kept = {k: v for k, v in model.state_dict().items() if not k.startswith("hash.")}
+    missing, unexpected = fresh.load_state_dict(kept, strict=False)
+    if unexpected or any(not k.startswith("hash.") for k in missing):
+        raise ValueError(f"{directory}: saved weights do not fit ({unexpected or missing})")
+    return fresh  # the encoder's weights, a new hash layer (or none)
+
+
 def train_retriever(
     model_name: str,
     out: Path,
@@ -112,10 +139,12 @@ def train_retriever(
     self_supervised: str | None = "ict",
     supervised: bool = False,
     progress: bool = True,
+    init: Path | None = None,
 ) -> dict:
     """Train encoder ``model_name`` into ``out`` from ``passages`` alone (``self_supervised``:
     ``ict`` or ``crop``), from the question-passage pairs of the reading training sets
     (``supervised``), or both (pairs pooled; held-out pairs from both); writes ``training.json``.
+    ``init`` starts from a saved encoder of that type (:func:`_initial`) instead of a fresh one.
 
     Returns:
         the trainer's final state plus ``params``, ``train_pairs``, ``held_out`` and ``out``.
@@ -140,7 +169,10 @@ def train_retriever(
         sources.append(lambda rng, pairs=pairs: list(pairs))
         dev += held
     example = [p for s in sources for p in s(np.random.default_rng(0))]
-    model = build_model("encode", model_name, (t for pair in example for t in pair), config, overrides)
+    if init is not None:
+        model = _initial(init, model_name, overrides)
+    else:
+        model = build_model("encode", model_name, (t for pair in example for t in pair), config, overrides)
     task = RetrievalTask(lambda rng: [p for s in sources for p in s(rng)], dev, config)
     state = Trainer(model, task, config, Path(out), progress=progress).fit()
     report = {
@@ -153,6 +185,7 @@ def train_retriever(
         "self_supervised": self_supervised if passages else None,
         "supervised": supervised,
         "data": data,
+        **({"init": str(init)} if init is not None else {}),
     }
     atomic_write_json(Path(out) / "training.json", report)
     return {**report, "out": str(out)}
