@@ -124,7 +124,7 @@ class BM25(Retriever):
             return
         adds = [op for op in ops if op.text is not None]
         terms = iter(tokenize_batch(self.tokenizer, [op.text for op in adds]))
-        writer = self._index.writer(_HEAP)
+        writer = self._index.writer(_HEAP, 1)  # one indexing thread: the same segments on every run
         try:
             for op in ops:
                 # Delete first, so that replaying an add after a crash never duplicates it.
