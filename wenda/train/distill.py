@@ -94,8 +94,9 @@ class Teacher:
             with torch.no_grad(), autocast(device, self.precision):
                 output, mask = self.model.logits([questions[i] for i in todo], [windows[i] for i in todo])
             for row, i in enumerate(todo):
-                seen = int(mask[row].nonzero().max()) + 1 if mask[row].any() else 0  # last seen word
-                cut = slice(0, seen)
+                cut = slice(
+                    0, int(mask[row].nonzero().max()) + 1 if mask[row].any() else 0
+                )  # to the last seen word
                 cache[keys[i]] = (
                     output.start[row, cut].float().clone(),
                     output.end[row, cut].float().clone(),

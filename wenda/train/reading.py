@@ -135,14 +135,11 @@ class ReadingTask:
 
 def _initial(directory: Path, model_name: str, overrides: dict) -> Reader:
     """The reader saved in ``directory``, to train further: its architecture and vocabulary stay."""
-    from wenda.nn.modeldir import load_model
+    from wenda.train.setup import saved_model
 
     if overrides:
         raise ValueError(f"--init keeps the saved architecture; drop the model settings {sorted(overrides)}")
-    model, tokenizer = load_model(Path(directory), "read")
-    if model.registered_name != model_name or tokenizer != TOKENIZER:
-        raise ValueError(f"{directory} holds a {model.registered_name} reader, not {model_name}")
-    return model
+    return saved_model(directory, "read", model_name, TOKENIZER)
 
 
 def train_reader(

@@ -111,15 +111,13 @@ def _initial(directory: Path, model_name: str, overrides: dict) -> Encoder:
     """The encoder saved in ``directory``, to train further: its architecture, vocabulary and
     weights stay; only the hash settings may change, so a BPR hash layer can be put on an encoder
     trained for float vectors (BPR starts its hash training from a trained encoder, BERT)."""
-    from wenda.nn.modeldir import load_model
+    from wenda.train.setup import saved_model
 
     if extra := sorted(set(overrides) - set(HASH_SETTINGS)):
         raise ValueError(
             f"--init keeps the saved architecture; only {', '.join(HASH_SETTINGS)} may change, not {extra}"
         )
-    model, tokenizer = load_model(Path(directory), "encode")
-    if model.registered_name != model_name or tokenizer != TOKENIZER:
-        raise ValueError(f"{directory} holds a {model.registered_name} encoder, not {model_name}")
+    model = saved_model(directory, "encode", model_name, TOKENIZER)
     if not overrides:
         return model
     config = type(model.config).from_dict({**model.config.to_dict(), **overrides})

@@ -4,6 +4,7 @@ vocabulary and loading pretrained word vectors."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import torch
 
@@ -60,4 +61,19 @@ def build_model(
 
         matrix, found = embedding_matrix(vocab, model_config.embed_dim, config.seed)
         model.set_embeddings(torch.from_numpy(matrix), torch.from_numpy(found))
+    return model
+
+
+def saved_model(directory: Path, kind: str, name: str, tokenizer):
+    """The ``kind/name`` model saved in ``directory`` (``--init``: to train further).
+
+    Raises:
+        ValueError: it holds another model, or one that tokenizes otherwise than ``tokenizer``.
+    """
+    from wenda.nn.modeldir import load_model
+
+    model, saved_tokenizer = load_model(Path(directory), kind)
+    if model.registered_name != name or saved_tokenizer != tokenizer:
+        what = {"read": "reader", "encode": "encoder"}.get(kind, kind)
+        raise ValueError(f"{directory} holds a {model.registered_name} {what}, not {name}")
     return model
