@@ -108,3 +108,20 @@ def test_empty_index_and_no_terms(tmp_path):
     assert r.search("anything", 5) == []
     r.apply([Op(1, 1, "some text")])
     assert r.search("the of and", 5) == []
+
+
+def test_exact_top_k_after_deletes_that_skew_tantivys_idf(tmp_path):
+    """Deleting 895 of the 900 'alpha' passages (unmerged) leaves tantivy scoring 'alpha' with df 900:
+    it ranks the 'alpha' passages last, below 300 'beta' ones, though exactly they come first. The
+    stopping rule's bound must account for this (a fixed 30% margin stopped after the 'gamma' ones)."""
+    texts = {i: "alpha filler words here" if i < 900 else "beta some other words" for i in range(1000)}
+    texts |= {i: "beta beta lots of beta" for i in range(1000, 1300)}
+    texts |= {i: "gamma x y z" for i in range(1300, 1310)}
+    inc = BM25.create(tmp_path / "inc")
+    inc.apply([Op(i + 1, i, t) for i, t in texts.items()])
+    inc.apply([Op(5000 + i, i, None) for i in range(895)])
+    fresh = BM25.create(tmp_path / "fresh")
+    fresh.apply([Op(i + 1, i, t) for i, t in texts.items() if i >= 895])
+    got = inc.search("alpha beta gamma", 5)
+    assert got == fresh.search("alpha beta gamma", 5)
+    assert [p for p, _ in got] == [895, 896, 897, 898, 899]

@@ -40,10 +40,8 @@ _HEAP = 256_000_000
 # Terms are stored joined by two spaces, so that f" {t} " occurrences never overlap and
 # str.count gives a term's frequency without splitting the passage (3x faster re-scoring).
 _SEP = "  "
-# With deletions not yet merged away tantivy's df and average length still count deleted passages,
-# so its scores stray further from the exact ones: a 30% margin (not a bound) keeps the exact top k
-# among the re-scored hits after ordinary updates.
-_BAND_WITH_DELETES = 0.3
+# With k1, b other than tantivy's fixed 1.2, 0.75 no bound is derived: a 30% margin (not a bound).
+_BAND_OTHER_PARAMS = 0.3
 _MAX_DEPTH = 20_000
 
 
@@ -114,7 +112,8 @@ class BM25(Retriever):
         agg = self._searcher.aggregate(tantivy.Query.all_query(), {"t": {"sum": {"field": "len"}}})
         total = (agg.get("t") or {}).get("value") or 0.0
         self._avgdl = total / self._n if self._n else 1.0
-        self._has_deletes = self._searcher.doc_freq("all", "1") > self._n
+        self._n_all = self._searcher.doc_freq("all", "1")  # tantivy's N: deleted passages too
+        self._has_deletes = self._n_all > self._n
 
     def __len__(self) -> int:
         return self._n
@@ -155,8 +154,11 @@ class BM25(Retriever):
         return self._searcher.search(query, limit=1, count=True).count
 
     def _idf(self, term: str) -> float:
-        df = self._df(term)
-        return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
+        return _lucene_idf(self._n, self._df(term))
+
+    def _tantivy_idf(self, term: str) -> float:
+        """The idf tantivy scores with: N and df count deleted passages not yet merged away."""
+        return _lucene_idf(self._n_all, self._searcher.doc_freq("body", term))
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
         qterms = self.tokenizer.tokens(query)
@@ -169,17 +171,28 @@ class BM25(Retriever):
             idf = {t: self._idf(t) for t in weights}
             return self._rescore(tantivy.Query.boolean_query(clauses), k, weights, idf)
 
-    def _ceiling(self) -> float:
+    def _ceiling(self, idf: dict[str, float]) -> float:
         """A factor f with exact score <= f * tantivy's score, for the stopping rule of _rescore.
 
-        tantivy rounds a length down to one of 256 values (at most 1/8 below it), which only raises
-        a term's weight, and multiplies BM25 by (k1 + 1) = 2.2; so with our k1, b equal to tantivy's
-        and no deleted passages counted in its df and average length, S <= S' / 2.2 exactly
-        (measured: 0 <= (S'/2.2)/S - 1 <= 0.106 over lengths 1-5,000, up to 10x the average). The
-        1e-6 covers tantivy's float32 scores. Otherwise the factor is a margin, not a bound.
+        Per query term, exact / tantivy = (idf / idf') * L / (k1 + 1), where tantivy multiplies BM25
+        by k1 + 1 = 2.2 and L = (tf + k1 (1 - b + b x')) / (tf + k1 (1 - b + b x)), x = |d| / avgdl
+        exact and x' tantivy's. tantivy rounds a length down (one byte, at most 1/8 below), so
+        x' / x <= avgdl / avgdl'; its avgdl' also counts deleted passages' terms, and at least
+        avgdl' >= (live terms) / N' = avgdl * N / N' (N' counts the deleted passages too). L is at
+        most max(1, x' / x) <= N' / N. The sum over terms keeps the largest ratio, so
+
+            S <= S' * max_t(idf(t) / idf'(t)) * (N' / N) / 2.2,
+
+        which is S <= S' / 2.2 without deletions (measured: 0 <= (S'/2.2)/S - 1 <= 0.106 over
+        lengths 1-5,000). The 1e-6 covers tantivy's float32 scores. With k1, b other than tantivy's
+        the factor is a margin, not a bound.
         """
-        exact = not self._has_deletes and (self.params["k1"], self.params["b"]) == (1.2, 0.75)
-        return (1.0 + 1e-6) / 2.2 if exact else 1.0 / (2.2 * (1.0 - _BAND_WITH_DELETES))
+        if (self.params["k1"], self.params["b"]) != (1.2, 0.75):
+            return 1.0 / (2.2 * (1.0 - _BAND_OTHER_PARAMS))
+        if not self._has_deletes:
+            return (1.0 + 1e-6) / 2.2
+        idf_ratio = max(idf[t] / self._tantivy_idf(t) for t in idf)
+        return (1.0 + 1e-6) * idf_ratio * (self._n_all / self._n) / 2.2
 
     def _rescore(self, query: tantivy.Query, k: int, weights: Counter, idf: dict[str, float]) -> list:
         """The exact top k: tantivy's hits re-scored exactly (:mod:`wenda.index.rescore`)."""
@@ -196,7 +209,7 @@ class BM25(Retriever):
             ]
 
         depth = max(2 * k, int(self.params["min_depth"]))
-        return exact_top_k(fetch, k, self._ceiling(), depth, _MAX_DEPTH)
+        return exact_top_k(fetch, k, self._ceiling(idf), depth, _MAX_DEPTH)
 
     def _exact(self, addr, pid: int, dl: int, weights: Counter, idf: dict[str, float]) -> tuple[int, float]:
         return pid, self._score(self._searcher.doc(addr)["body"][0], dl, weights, idf)
@@ -212,3 +225,8 @@ class BM25(Retriever):
             if tf:
                 score += w * idf[t] * tf / (tf + norm)
         return score
+
+
+def _lucene_idf(n: int, df: int) -> float:
+    """Lucene's (and tantivy's) BM25 idf, never negative."""
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
