@@ -30,7 +30,7 @@ def test_loss_worked_example():
     Candidate hinge: ``max(0, 2 - <h_q, h_+> + <h_q, h_->) = 2 - t^2 = 1.41998``.
     Re-ranking: scores ``<q, h_+> = t``, ``<q, h_-> = 0``; cross-entropy ``log(1 + e^-t) = 0.38363``.
     """
-    layer = HashLayer(2, 8)
+    layer = HashLayer(2, 8, gamma=0.001)
     q = torch.tensor([[1.0, 0.0]])
     p = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     t = math.tanh(1.0)
@@ -39,7 +39,7 @@ def test_loss_worked_example():
 
 
 def test_loss_is_small_when_codes_separate_well():
-    layer = HashLayer(2, 8)
+    layer = HashLayer(2, 8, gamma=0.001)
     for _ in range(10_000):
         layer.advance()  # beta ~ 31.6: tanh is nearly sign
     q = torch.tensor([[3.0, -3.0], [-3.0, 3.0]])
@@ -50,4 +50,4 @@ def test_loss_is_small_when_codes_separate_well():
 
 def test_bits_must_pack_into_bytes():
     with pytest.raises(ValueError, match="multiple of 8"):
-        HashLayer(4, 12)
+        HashLayer(4, 12, gamma=0.001)

@@ -6,8 +6,8 @@ two stages: candidates by Hamming distance between the query's code and the pass
 the candidates re-scored by the inner product of the *continuous* query ``e_q`` with each
 candidate's code (``wenda.index.vectors.BinaryCodes``). Training cannot differentiate ``sign``, so
 it is relaxed to ``tanh(beta * e)`` with ``beta = sqrt(1 + gamma * step)`` growing over training
-(HashNet's continuation, Cao et al. 2017; BPR uses gamma = 0.1), and two losses are summed (paper
-eqs. 3-4):
+(HashNet's continuation, Cao et al. 2017; BPR uses gamma = 0.1, the encoders' default here is
+0.001: see ``EncoderConfig``), and two losses are summed (paper eqs. 3-4):
 
 * candidate generation: the relaxed query code against the relaxed passage codes, a hinge
   ``max(0, -(<h_q, h_p+> - <h_q, h_p->) + alpha)`` over every in-batch negative, alpha = 2;
@@ -39,7 +39,7 @@ class HashLayer(nn.Module):
     ``step`` (a saved buffer, so a resumed run continues the schedule) counts training steps;
     :meth:`relax` uses ``beta = sqrt(1 + gamma * step)``; :meth:`advance` moves it on."""
 
-    def __init__(self, dim: int, bits: int, gamma: float = 0.1) -> None:
+    def __init__(self, dim: int, bits: int, gamma: float) -> None:
         super().__init__()
         if bits < 8 or bits % 8:
             raise ValueError(f"bits must be a positive multiple of 8 (packed codes), not {bits}")
