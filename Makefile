@@ -14,6 +14,7 @@ install-test:
 demo: install
 	$(PY) -m wenda index examples/docs --index .wenda-demo
 	$(PY) -m wenda search "Which river flows through Paris?" --index .wenda-demo --k 3
+	$(PY) -m wenda ask "Which river flows through Paris?" --index .wenda-demo
 
 test: install-test
 	$(PY) -m ruff check wenda tests bench
