@@ -119,11 +119,15 @@ def speed(args) -> None:
 
 def steps(args) -> None:
     """Seconds per training step of a fresh ``MODEL`` (batch 32, the real training windows of
-    ``--data``) with ``--precision``: the trainer's own step loop, after 2 warm-up steps."""
+    ``--data``, ``all`` for every training set) with ``--precision`` and ``--set`` training settings:
+    the trainer's own step loop over ``--count`` batches drawn at random from one epoch's (steps
+    differ in cost when batches are bucketed by length), after 2 warm-up steps; also windows/s and
+    the epoch's estimated minutes."""
     import tempfile
 
     import torch
 
+    from wenda.cli.train import parse_settings
     from wenda.data.reading_train import load_reading_training
     from wenda.read.base import TOKENIZER
     from wenda.text import Tokenizer
@@ -132,23 +136,27 @@ def steps(args) -> None:
     from wenda.train.trainer import Trainer
 
     settings = {"threads": args.threads, "precision": args.precision, "no_answer_distractors": 0.0}
-    overrides, config = split_settings("read", args.model, settings)
-    examples, _ = load_reading_training([args.data])
+    overrides, config = split_settings("read", args.model, {**settings, **parse_settings(args.set)})
+    examples, _ = load_reading_training(*([[args.data]] if args.data != "all" else []))
     tok = Tokenizer(TOKENIZER)
     texts = (tok.tokens(t) for ex in examples for t in (ex.question, ex.context))
     model = build_model("read", args.model, texts, config, overrides)
     task = ReadingTask(examples, [], config, model.config)
     batches = list(task.batches(1, np.random.default_rng(0)))
+    drawn = [batches[i] for i in np.random.default_rng(1).permutation(len(batches))[: 2 + args.count]]
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(model, task, config, Path(out), progress=False)
-        trainer._train_steps(batches[:2], 1)
+        trainer._train_steps(drawn[:2], 1)
         started = time.perf_counter()
-        trainer._train_steps(batches[2 : 2 + args.count], 1)
-        seconds = (time.perf_counter() - started) / args.count
+        trainer._train_steps(drawn[2:], 1)
+        elapsed = time.perf_counter() - started
+    seconds, windows = elapsed / len(drawn[2:]), sum(map(len, drawn[2:]))
     result = {
         "model": args.model, "precision": args.precision, "threads": args.threads, "data": args.data,
-        "steps": args.count, "batch_size": config.batch_size, "seconds_per_step": seconds,
+        "settings": args.set, "steps": len(drawn[2:]), "batch_size": config.batch_size,
+        "seconds_per_step": seconds, "windows_per_s": windows / elapsed,
+        "epoch_minutes_estimate": seconds * len(batches) / 60,
         "machine": f"{platform.machine()}, torch {torch.__version__}",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }  # fmt: skip

@@ -61,6 +61,11 @@ class GroupReadingTask(ReadingTask):
             for (ex, (q, p, s, e, _)), pick in zip(pairs, picks, strict=True)
         ]
 
+    @staticmethod
+    def length(item: Group) -> int:
+        """A group's passages share one padded batch: its longest window's length."""
+        return max(len(w) for w in item[1])
+
     def loss(self, model: Reader, batch: list[Group]) -> torch.Tensor:
         return OBJECTIVES[model.rank_objective](model, batch)
 

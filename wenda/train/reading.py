@@ -24,6 +24,7 @@ from wenda.nn.modeldir import save_model
 from wenda.read.answer import ReaderService
 from wenda.read.base import TOKENIZER, Reader, span_loss
 from wenda.text import Tokenizer, TokenizerConfig
+from wenda.train.buckets import length_buckets
 from wenda.train.distill import Teacher
 from wenda.train.distractors import calibrate_saved, distractors, every, windows_of
 from wenda.train.trainer import TrainConfig
@@ -94,10 +95,21 @@ class ReadingTask:
         return [(q, windows[p[0]], 0, 0, False) for (_, q), p in zip(chosen, picks, strict=True) if p]
 
     def batches(self, epoch: int, rng: np.random.Generator):
-        """Lists of ``batch_size`` training items, shuffled per epoch."""
-        order = rng.permutation(len(self.items))
-        for i in range(0, len(order), self.config.batch_size):
-            yield [self.items[j] for j in order[i : i + self.config.batch_size]]
+        """Lists of ``batch_size`` training items, shuffled per epoch; with ``length_buckets``, items
+        of similar length batched together (:mod:`wenda.train.buckets`)."""
+        size = self.config.batch_size
+        if self.config.length_buckets:
+            chunks = length_buckets([self.length(item) for item in self.items], size, rng)
+        else:
+            order = rng.permutation(len(self.items))
+            chunks = [order[i : i + size] for i in range(0, len(order), size)]
+        for chunk in chunks:
+            yield [self.items[j] for j in chunk]
+
+    @staticmethod
+    def length(item: Item) -> int:
+        """The padded length an item asks of its batch: its window's."""
+        return len(item[1])
 
     def loss(self, model: Reader, batch: list[Item]) -> torch.Tensor:
         """The gold-span loss; with a teacher, mixed with its soft targets (``wenda.train.distill``)."""

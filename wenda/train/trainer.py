@@ -73,6 +73,9 @@ class TrainConfig(ConfigBase):
             distributions and their temperature ``T`` (``wenda.train.distill``).
         teacher_precision: the precision the teacher reads in (``fp32`` or ``bf16``), whatever
             ``precision`` the student trains in.
+        length_buckets: readers: batch training windows of similar length together, the batches
+            in random order (``wenda.train.buckets``; DrQA's sorted batches), so less of each step
+            is padding. Off: uniformly shuffled batches (the readers' table was trained so).
     """
 
     loss: str = "softmax"
@@ -98,6 +101,7 @@ class TrainConfig(ConfigBase):
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
     teacher_precision: str = "fp32"
+    length_buckets: bool = True
 
 
 class Task(Protocol):
