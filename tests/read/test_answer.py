@@ -105,3 +105,28 @@ def test_unknown_precision_is_a_clear_error(tmp_path):
     save_model(cls(cls.Config(), Vocab.build([["a"]])), "read", wenda.read.TOKENIZER, tmp_path / "r")
     with pytest.raises(wenda.errors.WendaError, match="precision must be one of fp32, bf16"):
         wenda.load_reader(tmp_path / "r", precision="int4")
+
+
+def test_score_questions_batches_by_length_but_keeps_the_items_order(tmp_path):
+    from wenda.read.calibrate import score_questions
+
+    torch.manual_seed(0)
+    cls = registry.get("read", "drqa")
+    vocab = Vocab.build([["zürich", "liegt", "am", "see", "bern", "ist", "die", "hauptstadt"]], oov_buckets=8)
+    save_model(cls(cls.Config(max_passage_len=6), vocab), "read", wenda.read.TOKENIZER, tmp_path / "r")
+    reader = wenda.load_reader(tmp_path / "r")
+    items = [
+        (
+            "Wo liegt Zürich?",
+            ["Zürich liegt am Zürichsee, einem langen See in der Schweiz, nahe den Alpen."],
+            ["a"],
+        ),
+        ("Was ist Bern?", ["Bern ist die Hauptstadt."], ["b"]),
+        ("Und Zürich?", ["Zürich am See."], ["c"]),
+        ("Leer?", [""], ["d"]),
+    ]
+    scored = score_questions(reader, items, batch=2)  # the short ones are read together, first
+    assert [s.golds for s in scored] == [("a",), ("b",), ("c",), ("d",)]
+    for (question, passages, _), s in zip(items, scored, strict=True):
+        alone = score_questions(reader, [(question, passages, [])], batch=1)[0]
+        assert s.text == alone.text and s.scores == pytest.approx(alone.scores, abs=1e-5)

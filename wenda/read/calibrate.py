@@ -83,12 +83,17 @@ def score_questions(
 ) -> list[Scored]:
     """Read each (question, passages, gold answers) with ``service`` (a
     :class:`~wenda.read.answer.ReaderService`), ``batch`` questions per forward pass, and keep
-    what calibration needs (raw scores: the temperature is applied later)."""
-    scored = []
-    for begin in range(0, len(items), batch):
-        part = items[begin : begin + batch]
-        read = service.read_many([q for q, _, _ in part], [p for _, p, _ in part])
-        scored += [_scored(service, a, lg, golds) for (a, lg), (_, _, golds) in zip(read, part, strict=True)]
+    what calibration needs (raw scores: the temperature is applied later); in the items' order.
+
+    Questions whose passages are of similar length share a forward pass (less padding; a reader's
+    scores do not depend on a row's padding: ``wenda.nn.rnn``)."""
+    order = sorted(range(len(items)), key=lambda i: sum(len(p) for p in items[i][1]))
+    scored: list[Scored | None] = [None] * len(items)
+    for begin in range(0, len(order), batch):
+        part = order[begin : begin + batch]
+        read = service.read_many([items[i][0] for i in part], [items[i][1] for i in part])
+        for i, (answers, logits) in zip(part, read, strict=True):
+            scored[i] = _scored(service, answers, logits, items[i][2])
     return scored
 
 

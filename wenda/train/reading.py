@@ -23,6 +23,7 @@ from wenda.eval.squad import exact_match, f1
 from wenda.nn.modeldir import save_model
 from wenda.read.answer import ReaderService
 from wenda.read.base import TOKENIZER, Reader, span_loss
+from wenda.read.calibrate import score_questions
 from wenda.text import Tokenizer, TokenizerConfig
 from wenda.train.buckets import length_buckets
 from wenda.train.distill import Teacher
@@ -128,18 +129,13 @@ class ReadingTask:
 
     def evaluate(self, model: Reader) -> dict[str, float]:
         """SQuAD EM and F1 (in percent) of the best answer on each answerable held-out example."""
-        service = ReaderService(model, self.tokenizer)
-        em = f1_sum = 0.0
-        for begin in range(0, len(self.held_out), 32):  # 32 questions per forward pass
-            part = self.held_out[begin : begin + 32]
-            read = service.read_many([ex.question for ex in part], [[ex.context] for ex in part])
-            for ex, (answers, _) in zip(part, read, strict=True):
-                prediction = answers[0].text if answers else ""
-                golds = [text for text, _ in ex.answers]
-                em += exact_match(prediction, golds)
-                f1_sum += f1(prediction, golds)
-        n = max(1, len(self.held_out))
-        return {"exact_match": 100 * em / n, "f1": 100 * f1_sum / n}
+        items = [(ex.question, [ex.context], [text for text, _ in ex.answers]) for ex in self.held_out]
+        scored = score_questions(ReaderService(model, self.tokenizer), items)
+        n = max(1, len(scored))
+        return {
+            "exact_match": 100 * sum(exact_match(s.text, s.golds) for s in scored) / n,
+            "f1": 100 * sum(f1(s.text, s.golds) for s in scored) / n,
+        }
 
     def save(self, model: Reader, directory: Path) -> None:
         save_model(model, "read", self.tokenizer, directory)
