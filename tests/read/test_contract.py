@@ -217,6 +217,9 @@ def test_questions_read_together_score_as_each_alone(name):
             model.logits(rows, flat),
             model._logits_in_chunks(rows, flat, 2),
         )
-    assert torch.equal(mask, chunked_mask)
+    assert torch.equal(mask, chunked_mask)  # chunks go by passage length; rows come back in order
     assert torch.allclose(whole.start[mask], chunked.start[mask], atol=1e-5)
+    assert torch.allclose(whole.end[mask], chunked.end[mask], atol=1e-5)
     assert torch.allclose(whole.no_answer, chunked.no_answer, atol=1e-5)
+    if whole.rank is not None:
+        assert torch.allclose(whole.rank, chunked.rank, atol=1e-5)

@@ -263,20 +263,24 @@ class Reader(NeuralModel):
     ) -> tuple[ReaderOutput, Tensor]:
         """:meth:`logits` of at most ``rows`` rows at a time (a long document's windows, or many
         questions', must not build one huge batch), concatenated with the shorter chunks' positions
-        padded (masked out)."""
+        padded (masked out). With several chunks the rows go by passage length, so each chunk is
+        padded to little more than its own rows (rows are independent: the contract test)."""
+        if len(passages) <= rows:
+            return self.logits(questions, passages)
+        order = sorted(range(len(passages)), key=lambda i: len(passages[i]))
         parts = [
-            self.logits(questions[i : i + rows], passages[i : i + rows])
-            for i in range(0, len(questions), rows)
+            self.logits([questions[j] for j in chunk], [passages[j] for j in chunk])
+            for chunk in (order[i : i + rows] for i in range(0, len(order), rows))
         ]
-        if len(parts) == 1:
-            return parts[0]
         width = max(m.shape[1] for _, m in parts)
+        back = torch.argsort(torch.tensor(order, device=parts[0][1].device))  # sorted -> given order
         outs = [o for o, _ in parts]
-        output = ReaderOutput(
+        fields = (
             _cat([o.start for o in outs], width), _cat([o.end for o in outs], width),
             _cat([o.no_answer for o in outs]), _cat([o.rank for o in outs]),
         )  # fmt: skip
-        return output, _cat([m for _, m in parts], width)
+        output = ReaderOutput(*(None if x is None else x[back] for x in fields))
+        return output, _cat([m for _, m in parts], width)[back]
 
     @staticmethod
     def _question_scores(output: ReaderOutput, mask: Tensor) -> QuestionLogits:
