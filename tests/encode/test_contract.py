@@ -74,6 +74,11 @@ def test_a_text_encodes_the_same_alone_or_beside_a_longer_one(name, bits):
     alone = model.vectors([["cats", "eat", "fish"]], "passage")
     padded = model.vectors([["cats", "eat", "fish"], ["a"] * 40], "passage")[:1]
     np.testing.assert_allclose(alone, padded, atol=1e-5)
+    # batches go by length; the rows come back in the texts' order
+    texts = [["a"] * 30, ["cats"], ["where", "is", "paris"], ["a"] * 9, ["fish", "eat"]]
+    together = model.vectors(texts, "passage", batch_size=2)
+    each = np.concatenate([model.vectors([t], "passage") for t in texts])
+    np.testing.assert_allclose(together, each, atol=1e-5)
 
 
 @pytest.mark.parametrize(("name", "bits"), CASES)

@@ -120,17 +120,26 @@ class Encoder(NeuralModel):
 
     @torch.no_grad()
     def vectors(self, texts: Sequence[Sequence[str]], side: str, batch_size: int = 256) -> np.ndarray:
-        """:meth:`represent` in eval mode and batches: float32 ``[N, out_dim]``."""
+        """:meth:`represent` in eval mode and batches: float32 ``[N, out_dim]``, in ``texts``' order.
+
+        Texts of similar length share a batch (a batch is padded to its longest text: a corpus in
+        its own order was a third padding, measured on the squad-open passages); a text's vector
+        does not depend on its batch (the contract test)."""
         was_training = self.training
         self.eval()
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         try:
             parts = [
-                self.represent(texts[i : i + batch_size], side).float().cpu().numpy()
+                self.represent([texts[j] for j in order[i : i + batch_size]], side).float().cpu().numpy()
                 for i in range(0, len(texts), batch_size)
             ]
         finally:
             self.train(was_training)
-        return np.concatenate(parts) if parts else np.zeros((0, self.out_dim), np.float32)
+        if not parts:
+            return np.zeros((0, self.out_dim), np.float32)
+        out = np.empty((len(texts), parts[0].shape[1]), np.float32)
+        out[order] = np.concatenate(parts)
+        return out
 
     def loss(self, queries: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> Tensor:
         """In-batch training loss: ``passages[i]`` is the positive of ``queries[i]`` (``i < B``),
