@@ -9,8 +9,14 @@ import pytest
 
 from wenda.data.open_qa import load_curated_trec, load_webquestions, regex_match
 from wenda.data.squad import DatasetFormatError, Question
-from wenda.eval.qa import evaluate_qa, is_correct
+from wenda.eval.qa import answer_in, evaluate_qa, is_correct
 from wenda.types import AnswerHit, AskResult, Hit
+
+
+def test_an_answer_in_a_passage_by_tokens_or_by_pattern_anywhere():
+    assert answer_in("It flows through Paris.", ["paris"]) and not answer_in("Parisian cafés", ["Paris"])
+    assert answer_in("It was in September 1998.", ["Sept?(ember)?"], regex=True)  # searched, not matched
+    assert not answer_in("nothing here", ["([unclosed", "Sept"], regex=True)
 
 
 def test_matching_follows_squad_normalisation_and_drqa_regexes():
@@ -50,6 +56,8 @@ def test_exact_match_with_and_without_abstention():
     assert r["exact_match"] == 50.0  # Seine, and Paris though the reader would abstain
     assert r["exact_match_abstaining"] == 25.0 and r["abstained"] == 50.0
     assert set(r["latency_ms"]) == {"total", "retrieve", "read"} and r["latency_ms"]["read"]["p50"] == 3.0
+    # each passage read is the answer given: "The Seine" and "Paris" hold their golds, the others not
+    assert r["answer_in_passages"] == 50.0 and r["exact_match_when_found"] == 100.0
     batched = evaluate_qa(qa, questions, batch=3)
     assert {k: batched[k] for k in ("exact_match", "exact_match_abstaining", "abstained")} == {
         k: r[k] for k in ("exact_match", "exact_match_abstaining", "abstained")

@@ -227,10 +227,12 @@ def qa_cmd(
         typer.echo(json.dumps({"dataset": dataset, "reranked": bool(rerank), "results": results}))
         return
     table = Table(title=f"{dataset}: {len(questions)} questions, top answer over the corpus")
-    for col_name in ("retriever", "EM", "EM (abstaining)", "abstained %", "total ms p50", "total ms p95"):
+    columns = ("retriever", "EM", "EM (abstaining)", "abstained %", "answer in passages %", "total ms p50",
+               "total ms p95")  # fmt: skip
+    for col_name in columns:
         table.add_column(col_name, justify="right")
     for name, r in results.items():
         total = r["latency_ms"]["total"]
         table.add_row(name, f"{r['exact_match']:.1f}", f"{r['exact_match_abstaining']:.1f}", f"{r['abstained']:.1f}",
-                      f"{total['p50']:.0f}", f"{total['p95']:.0f}")  # fmt: skip
+                      f"{r['answer_in_passages']:.1f}", f"{total['p50']:.0f}", f"{total['p95']:.0f}")  # fmt: skip
     Console().print(table)

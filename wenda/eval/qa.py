@@ -9,6 +9,7 @@ stage (retrieve, rerank, read) and in total, p50/p95 in milliseconds.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -17,11 +18,25 @@ import numpy as np
 
 from wenda.data.open_qa import regex_match
 from wenda.data.squad import Question
-from wenda.eval.squad import exact_match
+from wenda.eval.squad import exact_match, has_answer
 from wenda.scale.raymap import RayTarget, chunked, run_chunks, shared_path
 
 REGEX_ANSWERS = {"curated-trec"}  # datasets whose answers are patterns
 _BATCHES_PER_CHUNK = 8  # batches of questions handed to a Ray actor at a time
+
+
+def answer_in(text: str, answers: Sequence[str], regex: bool = False) -> bool:
+    """Whether a passage holds a gold answer: SQuAD-normalised tokens in a row, or for patterns
+    DrQA's ``regex`` check of a passage (``re.search``, ignoring case)."""
+    if not regex:
+        return has_answer(text, answers)
+    for pattern in answers:
+        try:
+            if re.search(pattern, text, flags=re.IGNORECASE | re.UNICODE | re.MULTILINE):
+                return True
+        except re.error:
+            continue
+    return False
 
 
 def is_correct(prediction: str, answers: Sequence[str], regex: bool = False) -> bool:
@@ -44,8 +59,9 @@ class _Judge:
 
         return cls(Wenda(index, reader, reranker, cfg), *args)
 
-    def judge(self, questions: Sequence[Question]) -> tuple[list[tuple[bool, bool]], dict[str, list[float]]]:
-        """``(correct, abstained)`` per question, and each stage's milliseconds per batch."""
+    def judge(self, questions: Sequence[Question]) -> tuple[list[tuple[bool, ...]], dict[str, list[float]]]:
+        """``(correct, abstained, an answer in the passages read)`` per question, and each stage's
+        milliseconds per batch."""
         outcomes, times = [], {}
         for begin in range(0, len(questions), self.batch):
             part = questions[begin : begin + self.batch]
@@ -54,7 +70,8 @@ class _Judge:
             times.setdefault("total", []).append(1000 * (time.perf_counter() - start))
             for q, result in zip(part, results, strict=True):
                 correct = bool(result.answers) and is_correct(result.answers[0].text, q.answers, self.regex)
-                outcomes.append((correct, result.abstained))
+                found = any(answer_in(h.text, q.answers, self.regex) for h in result.passages)
+                outcomes.append((correct, result.abstained, found))
             for stage, ms in results[0].timings_ms.items() if results else ():
                 times.setdefault(stage, []).append(ms)
         return outcomes, times
@@ -88,13 +105,18 @@ def evaluate_qa(
     return _summary(outcomes, times, batch)
 
 
-def _summary(outcomes: list[tuple[bool, bool]], times: dict[str, list[float]], batch: int) -> dict:
+def _summary(outcomes: list[tuple[bool, ...]], times: dict[str, list[float]], batch: int) -> dict:
+    """EM always answering and with abstention counted wrong; how often the passages read held an
+    answer (the most the reader could get) and EM on those questions (the reader's share)."""
     n = max(len(outcomes), 1)
+    found = [c for c, _, f in outcomes if f]
     return {
         "questions": len(outcomes),
-        "exact_match": 100 * sum(c for c, _ in outcomes) / n,
-        "exact_match_abstaining": 100 * sum(c and not a for c, a in outcomes) / n,
-        "abstained": 100 * sum(a for _, a in outcomes) / n,
+        "exact_match": 100 * sum(c for c, _, _ in outcomes) / n,
+        "exact_match_abstaining": 100 * sum(c and not a for c, a, _ in outcomes) / n,
+        "abstained": 100 * sum(a for _, a, _ in outcomes) / n,
+        "answer_in_passages": 100 * len(found) / n,
+        "exact_match_when_found": 100 * sum(found) / len(found) if found else None,
         "batch": batch,
         "latency_ms": {
             stage: {"p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95))}
