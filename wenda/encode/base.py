@@ -33,6 +33,7 @@ from torch import Tensor
 
 from wenda.hashing import HashLayer, bpr_loss
 from wenda.nn import pad_ids, padded_length
+from wenda.nn.batching import by_length
 from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.text import TokenizerConfig
 
@@ -127,18 +128,15 @@ class Encoder(NeuralModel):
         does not depend on its batch (the contract test)."""
         was_training = self.training
         self.eval()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        chunks = by_length([len(t) for t in texts], batch_size)
         try:
-            parts = [
-                self.represent([texts[j] for j in order[i : i + batch_size]], side).float().cpu().numpy()
-                for i in range(0, len(texts), batch_size)
-            ]
+            parts = [self.represent([texts[j] for j in c], side).float().cpu().numpy() for c in chunks]
         finally:
             self.train(was_training)
         if not parts:
             return np.zeros((0, self.out_dim), np.float32)
         out = np.empty((len(texts), parts[0].shape[1]), np.float32)
-        out[order] = np.concatenate(parts)
+        out[[j for c in chunks for j in c]] = np.concatenate(parts)
         return out
 
     def loss(self, queries: Sequence[Sequence[str]], passages: Sequence[Sequence[str]]) -> Tensor:

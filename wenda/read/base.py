@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from wenda.nn import pad_ids, padded_length
+from wenda.nn.batching import by_length
 from wenda.nn.charcnn import CharCNN, char_ids
 from wenda.nn.model import ConfigBase, NeuralModel
 from wenda.read.decode import Span, decode
@@ -267,11 +268,9 @@ class Reader(NeuralModel):
         padded to little more than its own rows (rows are independent: the contract test)."""
         if len(passages) <= rows:
             return self.logits(questions, passages)
-        order = sorted(range(len(passages)), key=lambda i: len(passages[i]))
-        parts = [
-            self.logits([questions[j] for j in chunk], [passages[j] for j in chunk])
-            for chunk in (order[i : i + rows] for i in range(0, len(order), rows))
-        ]
+        chunks = by_length([len(p) for p in passages], rows)
+        parts = [self.logits([questions[j] for j in c], [passages[j] for j in c]) for c in chunks]
+        order = [j for c in chunks for j in c]
         width = max(m.shape[1] for _, m in parts)
         back = torch.argsort(torch.tensor(order, device=parts[0][1].device))  # sorted -> given order
         outs = [o for o, _ in parts]

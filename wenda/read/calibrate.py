@@ -27,6 +27,7 @@ import torch
 from wenda.eval.squad import exact_match
 from wenda.eval.squad_v2 import Judged, best_threshold
 from wenda.fileio import atomic_write_json, read_json
+from wenda.nn.batching import by_length
 from wenda.read.decode import span_scores
 
 FILE = "calibration.json"
@@ -87,10 +88,8 @@ def score_questions(
 
     Questions whose passages are of similar length share a forward pass (less padding; a reader's
     scores do not depend on a row's padding: ``wenda.nn.rnn``)."""
-    order = sorted(range(len(items)), key=lambda i: sum(len(p) for p in items[i][1]))
     scored: list[Scored | None] = [None] * len(items)
-    for begin in range(0, len(order), batch):
-        part = order[begin : begin + batch]
+    for part in by_length([sum(map(len, passages)) for _, passages, _ in items], batch):
         read = service.read_many([items[i][0] for i in part], [items[i][1] for i in part])
         for i, (answers, logits) in zip(part, read, strict=True):
             scored[i] = _scored(service, answers, logits, items[i][2])

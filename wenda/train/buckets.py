@@ -14,15 +14,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from wenda.nn.batching import by_length
+
 
 def length_buckets(
     lengths: Sequence[int], batch_size: int, rng: np.random.Generator, noise: float = 0.1
 ) -> list[np.ndarray]:
     """Indices of ``lengths`` cut into batches of ``batch_size`` (the last may be smaller) of
     similar length, in random order; every index appears once."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     keys = np.asarray(lengths, dtype=float) * (1.0 + rng.uniform(-noise, noise, len(lengths)))
-    order = np.argsort(keys, kind="stable")
-    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    return [chunks[i] for i in rng.permutation(len(chunks))]
+    chunks = by_length(keys.tolist(), batch_size)
+    return [np.asarray(chunks[i]) for i in rng.permutation(len(chunks))]
