@@ -62,14 +62,26 @@ def load_webquestions(path: Path | str) -> list[Question]:
         raise DatasetFormatError(f"{path}: not a WebQuestions file ({exc})") from None
 
 
+def _compiled(pattern: str) -> re.Pattern | None:
+    """An answer pattern as DrQA compiles it (ignoring case), or None when it does not compile."""
+    try:
+        return re.compile(pattern, flags=re.IGNORECASE | re.UNICODE | re.MULTILINE)
+    except re.error:
+        return None
+
+
 def regex_match(prediction: str, pattern: str) -> bool:
     """DrQA's ``regex_match_score``: the pattern matches the prediction from its start, ignoring
     case (a pattern that does not compile matches nothing)."""
-    try:
-        compiled = re.compile(pattern, flags=re.IGNORECASE | re.UNICODE | re.MULTILINE)
-    except re.error:
-        return False
-    return compiled.match(prediction) is not None
+    compiled = _compiled(pattern)
+    return compiled is not None and compiled.match(prediction) is not None
+
+
+def regex_search(text: str, pattern: str) -> bool:
+    """DrQA's check that a passage holds a pattern answer: found anywhere in ``text``, ignoring case
+    (a pattern that does not compile is found nowhere)."""
+    compiled = _compiled(pattern)
+    return compiled is not None and compiled.search(text) is not None
 
 
 def build_curated_trec(data_dir: Path | str | None = None) -> tuple[list[Document], list[Question]]:

@@ -9,14 +9,13 @@ stage (retrieve, rerank, read) and in total, p50/p95 in milliseconds.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
 import numpy as np
 
-from wenda.data.open_qa import regex_match
+from wenda.data.open_qa import regex_match, regex_search
 from wenda.data.squad import Question
 from wenda.eval.squad import exact_match, has_answer
 from wenda.scale.raymap import RayTarget, chunked, run_chunks, shared_path
@@ -30,13 +29,7 @@ def answer_in(text: str, answers: Sequence[str], regex: bool = False) -> bool:
     DrQA's ``regex`` check of a passage (``re.search``, ignoring case)."""
     if not regex:
         return has_answer(text, answers)
-    for pattern in answers:
-        try:
-            if re.search(pattern, text, flags=re.IGNORECASE | re.UNICODE | re.MULTILINE):
-                return True
-        except re.error:
-            continue
-    return False
+    return any(regex_search(text, pattern) for pattern in answers)
 
 
 def is_correct(prediction: str, answers: Sequence[str], regex: bool = False) -> bool:
