@@ -27,6 +27,18 @@ def test_index_search_json_and_text(tmp_path, docs_dir):
     assert r.returncode == 0 and "Seine" in r.stdout and "rivers.txt" in r.stdout
 
 
+def test_piped_text_output_keeps_a_long_path_on_its_line(tmp_path):
+    """Piped output is not cut at 80 columns: each hit's source and offsets stay on one line."""
+    deep = tmp_path / ("a-rather-long-folder-name" * 3) / "rivers.txt"
+    deep.parent.mkdir()
+    deep.write_text("The Seine flows through Paris.\n")
+    idx = str(tmp_path / "idx")
+    assert wenda("index", str(deep.parent), "--index", idx).returncode == 0
+    r = wenda("search", "Seine", "--index", idx)
+    first = r.stdout.splitlines()[0]
+    assert r.returncode == 0 and len(first) > 100 and f"{deep} [0:" in first
+
+
 def test_errors_are_one_clear_line(tmp_path, docs_dir):
     idx = str(tmp_path / "idx")
     r = wenda("search", "x", "--index", idx)
@@ -55,20 +67,35 @@ def _tiny_squad_open(root):
                 "paragraphs": [
                     {
                         "context": "The Seine flows through Paris to the English Channel.",
-                        "qas": [{"id": "q1", "question": "Which city does the Seine flow through?",
-                                 "answers": [{"text": "Paris", "answer_start": 24}]}],
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "Which city does the Seine flow through?",
+                                "answers": [{"text": "Paris", "answer_start": 24}],
+                            }
+                        ],
                     },
                     {
                         "context": "Tea was first drunk in southwest China.",
-                        "qas": [{"id": "q2", "question": "Where was tea first drunk?",
-                                 "answers": [{"text": "southwest China", "answer_start": 23}]}],
+                        "qas": [
+                            {
+                                "id": "q2",
+                                "question": "Where was tea first drunk?",
+                                "answers": [{"text": "southwest China", "answer_start": 23}],
+                            }
+                        ],
                     },
                 ],
             }
         ],
     }
     wiki = {
-        "Danube": {"title": "Danube", "extract": "The Danube flows through Vienna.", "description": "", "topic": "x"},
+        "Danube": {
+            "title": "Danube",
+            "extract": "The Danube flows through Vienna.",
+            "description": "",
+            "topic": "x",
+        },
         "Mars": {"title": "Mars", "extract": "Mars is a red planet.", "description": "", "topic": "y"},
     }
     (root / "squad-dev").mkdir(parents=True)

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from wenda.cli.app import app
-from wenda.cli.common import IndexOpt, JsonOpt, require_ml
+from wenda.cli.common import IndexOpt, JsonOpt, require_ml, stdout_console
 from wenda.types import AskResult
 
 SHOWN_PASSAGES = 3  # passages printed when the reader abstains
@@ -74,7 +73,7 @@ def ask_cmd(
 
     with Wenda(index, reader, rerank) as qa:
         questions = [question] if question is not None else _prompted()
-        out = Console(highlight=False)
+        out = stdout_console()
         for q in questions:
             result = qa.ask(q, passages, retriever, top)
             if as_json:

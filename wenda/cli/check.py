@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from wenda.cli.app import app
-from wenda.cli.common import IndexOpt, JsonOpt
+from wenda.cli.common import IndexOpt, JsonOpt, stdout_console
 
 
 @app.command("check")
@@ -29,7 +28,7 @@ def check_cmd(
     if as_json:
         typer.echo(json.dumps({"index": str(index), "findings": [f.as_dict() for f in findings]}))
     else:
-        out = Console(highlight=False, soft_wrap=True)
+        out = stdout_console()
         for f in findings:
             mark = "[green]ok[/green]     " if f.ok else "[red]DAMAGED[/red]"
             out.print(f"{mark} {f.part}: {f.detail}")

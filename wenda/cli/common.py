@@ -25,6 +25,17 @@ def ray_target(address: str | None, workers: int | None):
     return None if address is None else RayTarget(address, workers)
 
 
+def stdout_console():
+    """The console results are printed on: wrapped to the terminal's width, but one line per line
+    when stdout is a pipe or a file (rich would otherwise cut at 80 columns, splitting a long path from
+    its offsets for whoever greps the output)."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
 def require_ml() -> None:
     """Fail with an actionable message when the neural-model extra is not installed."""
     from importlib.util import find_spec

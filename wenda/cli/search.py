@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from wenda import pipeline
 from wenda.cli.app import app
-from wenda.cli.common import IndexOpt, JsonOpt
+from wenda.cli.common import IndexOpt, JsonOpt, stdout_console
 from wenda.collection import Collection
 from wenda.text import Tokenizer
 from wenda.types import Hit
@@ -34,7 +33,12 @@ def search_cmd(
     query: str = typer.Argument(..., help="what to look for"),
     index: Path = IndexOpt,
     k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="number of passages"),
-    retriever: str = typer.Option(None, "--retriever", "-r", help="bm25 (default), tfidf, dense, binary or hybrid (bm25 fused with dense/binary)"),
+    retriever: str = typer.Option(
+        None,
+        "--retriever",
+        "-r",
+        help="bm25 (default), tfidf, dense, binary or hybrid (bm25 fused with dense/binary)",
+    ),
     rerank: Path = typer.Option(
         None, "--rerank", help="a trained ranker directory: re-rank the top --depth hits"
     ),
@@ -48,7 +52,7 @@ def search_cmd(
         if as_json:
             typer.echo(json.dumps({"query": query, "hits": [h.as_dict() for h in hits]}, ensure_ascii=False))
             return
-        out = Console(highlight=False)
+        out = stdout_console()
         if not hits:
             out.print("No passage matches.")
             return
