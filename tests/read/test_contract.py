@@ -18,7 +18,7 @@ from wenda.nn.modeldir import load_model, save_model  # noqa: E402
 from wenda.nn.pretrained import PretrainedMissing  # noqa: E402
 from wenda.read.base import ReaderOutput, span_loss  # noqa: E402
 from wenda.text.vocab import Vocab  # noqa: E402
-from wenda.train.grouped import OBJECTIVES  # noqa: E402
+from wenda.train.grouped import group_loss  # noqa: E402
 
 # Four questions, each with a passage holding an obvious answer at (start, end), inclusive.
 TINY = [
@@ -94,7 +94,7 @@ def _loss(model, rows, has_answer):
         gold = " ".join(passage.split()[start : end + 1])
         start, end = (start, end) if has_answer[i] else (-1, -1)
         groups.append((question.split(), [passage.split(), other], start, end, (gold,)))
-    return OBJECTIVES[model.rank_objective](model, groups)
+    return group_loss(model, groups)
 
 
 def _train(model, rows, has_answer, steps):

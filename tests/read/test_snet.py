@@ -70,10 +70,10 @@ def test_pooling_weights_are_uniform_over_real_tokens_and_zero_at_padding():
 
 def test_joint_loss_reaches_the_ranking_branch():
     """The joint objective (span loss plus λ times the ranking cross-entropy) trains every parameter."""
-    from wenda.train.grouped import OBJECTIVES
+    from wenda.train.grouped import group_loss
 
     model = _model().train()
     group = (LONG_Q, [LONG_P, SHORT_P], 0, 1, ("x",))  # passage 0 holds tokens 0..1
-    OBJECTIVES["supervised"](model, [group]).backward()
+    group_loss(model, [group]).backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not missing, f"no gradient reaches: {missing}"

@@ -62,6 +62,31 @@ def test_a_reader_distilled_from_itself_has_no_soft_loss(tmp_path, monkeypatch):
         ReadingTask(examples, [], TrainConfig(distill_weight=1.5), model.config, teacher=Teacher(out))
 
 
+def test_a_passage_ranking_reader_distils_on_each_group_s_gold_passage(tmp_path, monkeypatch):
+    """S-Net with its ranking branch, taught by itself: the soft part is zero, so the loss is the
+    ranking term alone at weight 1 and half the span loss plus that term at weight 0.5."""
+    from wenda.nn.modeldir import load_model
+    from wenda.read.base import TOKENIZER
+    from wenda.train.grouped import OBJECTIVES, GroupReadingTask, _gold_span_loss, _group_logits
+
+    out = tmp_path / "snet"
+    train_tiny(tmp_path, monkeypatch, "snet", out, "epochs=1", "rank=true", "negatives=1")
+    model, _ = load_model(out, "read")
+    model.eval()
+
+    def task(weight):
+        config = TrainConfig(distill_weight=weight)
+        return GroupReadingTask(_paragraph_examples(), [], config, model.config, TOKENIZER, 2, Teacher(out))
+
+    batch = task(1.0).items[:3]
+    assert all(len(g[1]) == 2 and g[2] >= 0 for g in batch)
+    output, mask, owner = _group_logits(model, batch)
+    ranking = float(OBJECTIVES["supervised"](model, output, mask, owner, batch))
+    span = float(_gold_span_loss(output, mask, batch))
+    assert float(task(1.0).loss(model, batch)) == pytest.approx(ranking, abs=1e-5)
+    assert float(task(0.5).loss(model, batch)) == pytest.approx(0.5 * span + ranking, rel=1e-4)
+
+
 def test_train_reader_cli_with_a_teacher(tmp_path, monkeypatch):
     teacher = tmp_path / "teacher"
     train_tiny(tmp_path, monkeypatch, "drqa", teacher, "epochs=1")
@@ -73,8 +98,9 @@ def test_train_reader_cli_with_a_teacher(tmp_path, monkeypatch):
     r = wenda(*args, "--model", "ga_reader", "--out", str(tmp_path / "ga"))
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "ga" / "training.json").read_text())["teacher"] == str(teacher)
-    r = wenda(*args, "--model", "r3", "--out", str(tmp_path / "r3"))
-    assert r.returncode == 2 and "ranks passages" in r.stderr
+    r = wenda(*args, "--model", "r3", "--out", str(tmp_path / "r3"))  # groups of passages distil too
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "r3" / "training.json").read_text())["teacher"] == str(teacher)
     r = wenda(*args, "--model", "drqa", "--out", str(tmp_path / "bad"), "--set", "distill_temperature=0")
     assert r.returncode == 2 and "distill_temperature" in r.stderr
 

@@ -29,6 +29,7 @@ from wenda.eval.squad import exact_match, f1
 from wenda.read.base import Reader, ReaderOutput, span_loss
 from wenda.read.decode import span_scores
 from wenda.text import Tokenizer, TokenizerConfig
+from wenda.train.distill import Teacher
 from wenda.train.distractors import distractors, windows_of
 from wenda.train.reading import ReadingTask, training_item
 
@@ -42,10 +43,11 @@ class GroupReadingTask(ReadingTask):
     evaluation is :class:`~wenda.train.reading.ReadingTask`'s."""
 
     def __init__(
-        self, train, held_out, config, model_config, tokenizer: TokenizerConfig, group_size: int = 4
-    ) -> None:
+        self, train, held_out, config, model_config, tokenizer: TokenizerConfig, group_size: int = 4,
+        teacher: Teacher | None = None,
+    ) -> None:  # fmt: skip
         self.group_size = group_size
-        super().__init__(train, held_out, config, model_config, tokenizer)
+        super().__init__(train, held_out, config, model_config, tokenizer, teacher)
 
     def _build_items(self, train, tok: Tokenizer, model_config) -> list[Group]:
         length = model_config.max_passage_len
@@ -67,7 +69,8 @@ class GroupReadingTask(ReadingTask):
         return max(len(w) for w in item[1])
 
     def loss(self, model: Reader, batch: list[Group]) -> torch.Tensor:
-        return OBJECTIVES[model.rank_objective](model, batch)
+        c = self.config
+        return group_loss(model, batch, self.teacher, c.distill_weight, c.distill_temperature)
 
 
 def _group_logits(model: Reader, batch: list[Group]) -> tuple[ReaderOutput, torch.Tensor, torch.Tensor]:
@@ -100,22 +103,24 @@ def _group_log_softmax(rank: torch.Tensor, owner: torch.Tensor, groups: int) -> 
     return shifted - log_z[owner]
 
 
+def _gold_rows(batch: list[Group]) -> list[int]:
+    """The output row of each group's gold passage (its first), for the groups that have one."""
+    first = np.cumsum([0] + [len(g[1]) for g in batch[:-1]])
+    return [int(f) for f, g in zip(first, batch, strict=True) if g[2] >= 0]
+
+
 def _rank_cross_entropy(log_gamma: torch.Tensor, batch: list[Group]) -> torch.Tensor:
     """Mean ``-log γ`` of the gold passage over the groups that have one (0 if none has)."""
-    first = np.cumsum([0] + [len(g[1]) for g in batch[:-1]])
-    rows = [int(f) for f, g in zip(first, batch, strict=True) if g[2] >= 0]
+    rows = _gold_rows(batch)
     if not rows:
         return log_gamma.sum() * 0.0
     return -log_gamma[torch.tensor(rows, device=log_gamma.device)].mean()
 
 
-def supervised(model: Reader, batch: list[Group]) -> torch.Tensor:
-    """S-Net's joint loss: gold-passage span loss + ``rank_weight`` × ranking cross-entropy."""
-    output, mask, owner = _group_logits(model, batch)
+def supervised(model: Reader, output: ReaderOutput, mask: torch.Tensor, owner: torch.Tensor, batch: list[Group]) -> torch.Tensor:  # fmt: skip
+    """S-Net's ranking term: ``rank_weight`` × the gold passage's cross-entropy."""
     log_gamma = _group_log_softmax(output.rank, owner, len(batch))
-    return _gold_span_loss(output, mask, batch) + model.config.rank_weight * _rank_cross_entropy(
-        log_gamma, batch
-    )
+    return model.config.rank_weight * _rank_cross_entropy(log_gamma, batch)
 
 
 def reward(predicted: str, golds: Sequence[str]) -> float:
@@ -139,9 +144,8 @@ def _rewards(output: ReaderOutput, mask: torch.Tensor, batch: list[Group], max_l
     return torch.tensor(out, device=mask.device)
 
 
-def reinforce(model: Reader, batch: list[Group]) -> torch.Tensor:
-    """R^3's loss: gold-passage span loss + REINFORCE for the ranker (+ supervised ranking term)."""
-    output, mask, owner = _group_logits(model, batch)
+def reinforce(model: Reader, output: ReaderOutput, mask: torch.Tensor, owner: torch.Tensor, batch: list[Group]) -> torch.Tensor:  # fmt: skip
+    """R^3's ranking terms: REINFORCE for the ranker + ``rank_weight`` × the supervised cross-entropy."""
     log_gamma = _group_log_softmax(output.rank, owner, len(batch))  # [N]
     rewards = _rewards(output, mask, batch)  # [N]
     gamma = log_gamma.detach().exp()
@@ -153,7 +157,26 @@ def reinforce(model: Reader, batch: list[Group]) -> torch.Tensor:
     advantage = rewards[picked] - baseline  # [B]
     policy = -(advantage * log_gamma[picked]).mean()
     supervised_rank = _rank_cross_entropy(log_gamma, batch)
-    return _gold_span_loss(output, mask, batch) + policy + model.config.rank_weight * supervised_rank
+    return policy + model.config.rank_weight * supervised_rank
 
 
 OBJECTIVES = {"supervised": supervised, "reinforce": reinforce}
+
+
+def group_loss(model: Reader, batch: list[Group], teacher: Teacher | None = None, weight: float = 0.0, temperature: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """The gold-passage span loss plus the model's ranking terms (``OBJECTIVES[model.rank_objective]``).
+    With a ``teacher`` (``wenda.train.distill``) the span part is mixed with the teacher's soft
+    targets on each group's gold passage, as single-window readers distil on their window:
+    ``(1 - weight) * span + weight * soft``; the ranking terms are the model's own."""
+    output, mask, owner = _group_logits(model, batch)
+    span = _gold_span_loss(output, mask, batch)
+    rows = _gold_rows(batch)
+    if teacher is not None and rows:
+        pick = torch.tensor(rows, device=mask.device)
+        gold_groups = [g for g in batch if g[2] >= 0]  # in the order of ``rows``
+        soft = teacher.loss(
+            ReaderOutput(output.start[pick], output.end[pick]), mask[pick],
+            [g[0] for g in gold_groups], [g[1][0] for g in gold_groups], temperature,
+        )  # fmt: skip
+        span = (1 - weight) * span + weight * soft
+    return span + OBJECTIVES[model.rank_objective](model, output, mask, owner, batch)

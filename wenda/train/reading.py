@@ -184,15 +184,14 @@ def train_reader(
         tok = Tokenizer(TOKENIZER)
         texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
         model = build_model("read", model_name, texts, config, overrides)
+    guide = teacher and Teacher(teacher, config.teacher_precision)
     if model.rank_objective is None:
-        guide = teacher and Teacher(teacher, config.teacher_precision)
         task = ReadingTask(train, held_out, config, model.config, teacher=guide)
-    elif teacher is not None:
-        raise ValueError(f"{model_name} ranks passages; distillation is for single-window readers")
     else:  # readers that rank passages train on groups: one gold passage and config.negatives others
         from wenda.train.grouped import GroupReadingTask
 
-        task = GroupReadingTask(train, held_out, config, model.config, TOKENIZER, config.negatives + 1)
+        size = config.negatives + 1
+        task = GroupReadingTask(train, held_out, config, model.config, TOKENIZER, size, guide)
     state = Trainer(model, task, config, Path(out), progress=progress).fit()
     calibration = calibrate_saved(Path(out), held_out, config.no_answer_distractors)
     report = {
