@@ -16,6 +16,9 @@ names its objective in ``Reader.rank_objective``:
   the gold answer, else ``-1``, and ``-(r - b) log γ(τ)`` is minimised, ``b`` the expected reward
   over the group (exact: every passage's answer is decoded); plus ``rank_weight`` times the
   supervised cross-entropy (R^3's pre-training, kept in the loss).
+
+With a teacher reader (``wenda train reader --teacher``, :mod:`wenda.train.distill`) the span loss
+on the gold passage is mixed with the teacher's soft targets on that passage (:func:`group_loss`).
 """
 
 from __future__ import annotations
