@@ -54,6 +54,20 @@ def test_aggregate_pools_one_answer_and_drops_overlapping_findings():
     assert best.as_dict()["passage"]["passage_id"] == 7
 
 
+def test_a_rank_prior_weighs_the_retriever_s_order_and_keeps_the_spans_total():
+    hits = [_hit(7, 1), _hit(8, 2), _hit(9, 4)]
+    spans = [Span("Loire", 1, 0, 5, 0.40), Span("Seine", 0, 4, 9, 0.30), Span("Rhone", 2, 0, 5, 0.10)]
+    assert pipeline.with_rank_prior(spans, hits, 0.0) == spans
+    weighted = pipeline.with_rank_prior(spans, hits, 1.0)  # weights 1/2, 1, 1/4 before scaling
+    assert sum(s.prob for s in weighted) == pytest.approx(0.80)
+    raw = [0.40 / 2, 0.30, 0.10 / 4]
+    assert [s.prob for s in weighted] == pytest.approx([0.80 * r / sum(raw) for r in raw])
+    assert [(s.text, s.passage, s.start) for s in weighted] == [(s.text, s.passage, s.start) for s in spans]
+    assert [a.text for a in pipeline.aggregate(spans, hits)] == ["Loire", "Seine", "Rhone"]
+    assert [a.text for a in pipeline.aggregate(spans, hits, 1.0)] == ["Seine", "Loire", "Rhone"]
+    assert pipeline.with_rank_prior([], hits, 2.0) == []
+
+
 class Reader:
     """Answers with the first occurrence of ``answer`` in the passages, at probability ``prob``."""
 

@@ -79,7 +79,7 @@ class Wenda:
         s = self.settings
         return pipeline.ask_many(
             self.collection, questions, self.reader, passages or s.ask_passages, retriever,
-            self.reranker, top=top, min_confidence=s.ask_min_confidence,
+            self.reranker, top=top, min_confidence=s.ask_min_confidence, rank_prior=s.ask_rank_prior,
         )  # fmt: skip
 
     def close(self) -> None:

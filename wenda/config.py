@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     )
     hybrid_depth: int = Field(100, ge=1, description="hybrid search: passages taken from each retriever")
     ask_passages: int = Field(10, ge=1, le=200, description="ask: passages the reader reads")
+    ask_rank_prior: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="ask: weight of the retriever's ranking beside the reader's (rank ** -w; 0: the "
+        "reader alone; 2 chosen on held-out training questions, bench/ask_prior.py)",
+    )
     ask_min_confidence: float = Field(
         0.0,
         ge=0,

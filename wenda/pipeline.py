@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from wenda.collection import HYBRID, LEARNED, Collection
 from wenda.eval.squad import normalize_answer
@@ -47,14 +48,15 @@ def default_retriever(collection: Collection) -> str | None:
     return HYBRID if any(name in LEARNED for name in collection.meta["retrievers"]) else None
 
 
-def aggregate(spans: Sequence, hits: Sequence[Hit]) -> list[AnswerHit]:
+def aggregate(spans: Sequence, hits: Sequence[Hit], rank_prior: float = 0.0) -> list[AnswerHit]:
     """Evidence aggregation (R^3, Wang et al. 2018, "strength"): reader spans (``wenda.read.answer.
     Answer``, indexing ``hits``) that normalise to the same answer (SQuAD's rules: "the Seine" is
     "Seine") pool their probabilities, each answer keeping its most probable occurrence as evidence;
     then an answer whose evidence overlaps a more probable answer's is left out ("Seine flows" is
-    the same finding as "Seine", not another answer). Best first (ties: the better-ranked passage)."""
+    the same finding as "Seine", not another answer). Best first (ties: the better-ranked passage).
+    With ``rank_prior`` > 0 the retriever's order counts too (:func:`with_rank_prior`)."""
     groups: dict[str, list] = {}
-    for span in spans:
+    for span in with_rank_prior(spans, hits, rank_prior):
         groups.setdefault(normalize_answer(span.text) or span.text, []).append(span)
     answers = []
     for group in groups.values():
@@ -63,6 +65,23 @@ def aggregate(spans: Sequence, hits: Sequence[Hit]) -> list[AnswerHit]:
         hit = hits[best.passage]
         answers.append(AnswerHit(best.text, sum(s.prob for s in group), hit, best.start, best.end, support))
     return _distinct(sorted(answers, key=lambda a: (-a.prob, a.hit.rank)))
+
+
+def with_rank_prior(spans: Sequence, hits: Sequence[Hit], beta: float) -> list:
+    """The reader's spans with the retriever's opinion mixed in: each span's probability weighted
+    by ``rank ** -beta``, its passage's rank in ``hits`` (1 = best), then scaled so that the spans
+    keep their total (P(no answer), and the mass of spans not listed, are unchanged).
+
+    BERTserini (Yang et al. 2019, "End-to-End Open-Domain Question Answering with BERTserini")
+    interpolates the retriever's score with the reader's; ranks stand in for scores here because
+    wenda's retrievers score on unrelated scales (BM25, cosines, RRF), so one ``beta`` serves them
+    all, re-ranked hits included. ``beta`` = 0 leaves the spans as they are."""
+    if beta <= 0 or not spans:
+        return list(spans)
+    weighted = [s.prob * float(hits[s.passage].rank) ** -beta for s in spans]
+    total, new_total = sum(s.prob for s in spans), sum(weighted)
+    scale = total / new_total if new_total > 0 else 0.0
+    return [replace(s, prob=w * scale) for s, w in zip(spans, weighted, strict=True)]
 
 
 def _distinct(answers: list[AnswerHit]) -> list[AnswerHit]:
@@ -97,6 +116,7 @@ def ask_many(
     depth: int = 50,
     top: int = 3,
     min_confidence: float = 0.0,
+    rank_prior: float = 0.0,
 ) -> list[AskResult]:
     """:func:`ask` for several questions, their passages read together
     (:meth:`~wenda.read.answer.ReaderService.read_many`: fewer, fuller forward passes, which is how
@@ -110,7 +130,7 @@ def ask_many(
     read_ms = _lap(clock)
     results = []
     for question, hits, times, (spans, _) in zip(questions, found, timings, read, strict=True):
-        answers = aggregate(spans, hits)[:top]
+        answers = aggregate(spans, hits, rank_prior)[:top]
         no_answer = spans[0].no_answer if spans else 1.0
         abstained = (
             not answers

@@ -28,7 +28,8 @@ def test_ask_json_gives_the_answer_with_its_evidence(index):
     assert not out["abstained"] and "Seine" in best["text"]
     passage = best["passage"]
     assert (
-        passage["source"].endswith("rivers.txt") and passage["text"][best["start"] : best["end"]] == best["text"]
+        passage["source"].endswith("rivers.txt")
+        and passage["text"][best["start"] : best["end"]] == best["text"]
     )
     assert best["doc_start"] == passage["start"] + best["start"]
     assert {"retrieve", "read"} <= set(out["timings_ms"])
@@ -69,3 +70,16 @@ def test_python_api(index):
         assert "Seine" in result.answers[0].text and not result.abstained
         assert qa.search("Seine", k=1)[0].source.endswith("rivers.txt")
         assert qa.ask("How many moons does Mars have?", passages=3).passages[0].title == "Mars"
+
+
+def test_the_rank_prior_setting_reaches_the_pipeline(index, monkeypatch):
+    import wenda as api
+    from wenda import pipeline
+
+    seen = {}
+    real = pipeline.ask_many
+    monkeypatch.setattr(pipeline, "ask_many", lambda *a, **k: seen.update(k) or real(*a, **k))
+    monkeypatch.setenv("WENDA_ASK_RANK_PRIOR", "1.5")
+    with api.open(index) as qa:
+        result = qa.ask("Which river flows through Paris?")
+    assert seen["rank_prior"] == 1.5 and "Seine" in result.answers[0].text

@@ -98,5 +98,7 @@ def test_eval_qa_cli_on_real_questions(data_dir, tmp_path):
         "eval", "qa", "--dataset", "webquestions", "--limit", "5", "--index", str(tmp_path / "idx"), "--json"
     )
     assert r.returncode == 0, r.stderr
-    result = json.loads(r.stdout)["results"]["bm25"]
+    out = json.loads(r.stdout)
+    result = out["results"]["bm25"]
     assert result["questions"] == 5 and 0 <= result["exact_match"] <= 100
+    assert out["settings"]["ask_passages"] == 10 and "ask_rank_prior" in out["settings"]

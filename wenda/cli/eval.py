@@ -175,6 +175,10 @@ def reader_cmd(
     )
 
 
+# the settings an end-to-end figure depends on, reported beside it
+_QA_SETTINGS = ("ask_passages", "ask_rank_prior", "hybrid_fusion", "hybrid_weight", "hybrid_depth")
+
+
 @eval_app.command("qa")
 def qa_cmd(
     dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open, nq-open, curated-trec or webquestions"),
@@ -223,8 +227,11 @@ def qa_cmd(
                 batch,
                 target,
             )
+        used = {k: getattr(qa.settings, k) for k in _QA_SETTINGS}
     if as_json:
-        typer.echo(json.dumps({"dataset": dataset, "reranked": bool(rerank), "results": results}))
+        typer.echo(
+            json.dumps({"dataset": dataset, "reranked": bool(rerank), "settings": used, "results": results})
+        )
         return
     table = Table(title=f"{dataset}: {len(questions)} questions, top answer over the corpus")
     columns = ("retriever", "EM", "EM (abstaining)", "abstained %", "answer in passages %", "total ms p50",

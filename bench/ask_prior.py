@@ -1,0 +1,113 @@
+"""Choose ``ask_rank_prior`` (the weight of the retriever's ranking beside the reader's,
+``wenda.pipeline.with_rank_prior``) on training-side data, never on the test questions.
+
+The dev set is open-domain reading over the span-annotated training sets: every distinct context of
+the sets (``wenda.data.reading_train``) is a document of one index, and the questions are the
+held-out 5% (answerable ones) that no reader trained on (the same split ``wenda train reader``
+holds out). Each question's passages are retrieved and read once; the answers are then aggregated
+at each weight of the grid and scored with SQuAD's EM/F1 (top answer).
+
+    python bench/ask_prior.py [--work DIR] [--reader DIR] [--retriever bm25] [--passages 10]
+
+Writes ``WORK/ask-prior.json``; the index is kept in ``WORK/index`` (built once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import platform
+import time
+from pathlib import Path
+
+GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+BATCH = 16  # questions read together
+
+
+def _corpus(examples, path: Path) -> int:
+    """The distinct contexts of ``examples`` as one JSONL corpus; returns how many."""
+    from wenda.fileio import atomic_write_bytes
+
+    contexts = dict.fromkeys(ex.context for ex in examples)
+    lines = []
+    for text in contexts:
+        key = hashlib.sha1(text.encode()).hexdigest()[:16]
+        lines.append(json.dumps({"id": key, "title": "", "text": text}, ensure_ascii=False))
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+    return len(lines)
+
+
+def _read(col, reader, questions, retriever: str, passages: int) -> list[tuple]:
+    """(golds, spans, hits) per question: retrieved and read once."""
+    from wenda import pipeline
+
+    rows = []
+    for i in range(0, len(questions), BATCH):
+        part = questions[i : i + BATCH]
+        hits = [pipeline.search(col, ex.question, passages, retriever=retriever) for ex in part]
+        read = reader.read_many(
+            [ex.question for ex in part], [[h.text for h in hs] for hs in hits], pipeline.SPANS
+        )
+        rows += [
+            ([t for t, _ in ex.answers], spans, hs)
+            for ex, hs, (spans, _) in zip(part, hits, read, strict=True)
+        ]
+    return rows
+
+
+def _scores(rows, beta: float) -> dict[str, float]:
+    """SQuAD EM and F1 (%) of the top aggregated answer at ``beta``."""
+    from wenda.eval.squad import exact_match, f1
+    from wenda.pipeline import aggregate
+
+    em = f = 0.0
+    for golds, spans, hits in rows:
+        answers = aggregate(spans, hits, beta)
+        text = answers[0].text if answers else ""
+        em, f = em + exact_match(text, golds), f + f1(text, golds)
+    n = max(1, len(rows))
+    return {"exact_match": round(100 * em / n, 2), "f1": round(100 * f / n, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("bench/results/ask-prior"))
+    parser.add_argument(
+        "--reader", type=Path, default=None, help="a reader directory (default: the packaged one)"
+    )
+    parser.add_argument("--retriever", default="bm25")
+    parser.add_argument("--passages", type=int, default=10)
+    args = parser.parse_args()
+
+    from wenda.collection import Collection
+    from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+    from wenda.read.answer import load_reader
+
+    examples, _ = load_reading_training(DEFAULT_NAMES)
+    _, held = split_held_out(examples, 0.05)
+    questions = [ex for ex in held if not ex.is_impossible]
+    corpus = args.work / "corpus" / "contexts.jsonl"
+    contexts = _corpus(examples, corpus) if not corpus.exists() else sum(1 for _ in corpus.open())
+    started = time.perf_counter()
+    with Collection.open_or_create(args.work / "index", [args.retriever]) as col:
+        col.add([corpus])
+        rows = _read(col, load_reader(args.reader), questions, args.retriever, args.passages)
+        passages = col.store.counts()["passages"]
+    grid = {str(beta): _scores(rows, beta) for beta in GRID}
+    best = max(GRID, key=lambda b: (grid[str(b)]["exact_match"], -b))
+    out = {
+        "dev": "held-out 5% of the reading training sets, open-domain over all their contexts",
+        "questions": len(questions), "contexts": contexts, "passages": passages,
+        "retriever": args.retriever, "passages_read": args.passages, "reader": str(args.reader or "packaged"),
+        "grid": grid, "best": best, "seconds": round(time.perf_counter() - started),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }  # fmt: skip
+    (args.work / "ask-prior.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
