@@ -79,18 +79,23 @@ def retrieval_cmd(
 @eval_app.command("ranker")
 def ranker_cmd(
     model_dir: Path = typer.Argument(..., help="a trained ranker directory"),
-    dataset: str = typer.Option("wikiqa", "--dataset", "-d", help="wikiqa or trecqa"),
+    dataset: str = typer.Option(
+        "wikiqa",
+        "--dataset",
+        "-d",
+        help="wikiqa, trecqa or passages (made from the reading sets; test: SQuAD v1.1 dev)",
+    ),
     split: str = typer.Option("test", "--split", help="test or dev"),
     as_json: bool = JsonOpt,
 ) -> None:
     """MAP, MRR, NDCG@3, NDCG@5 on the filtered (standard) and full judgments of a split."""
     require_ml()
-    from wenda.data.answer_selection import answer_selection
     from wenda.eval.ranking import evaluate_scorer
     from wenda.rank.reranker import load_ranker
+    from wenda.train.ranking import ranking_dataset
 
     try:
-        data = answer_selection(dataset)
+        data = ranking_dataset(dataset)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     ranker = load_ranker(model_dir)

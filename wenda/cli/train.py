@@ -1,4 +1,4 @@
-"""``wenda train ranker``: train a text-matching model on an answer-selection dataset."""
+"""``wenda train ranker``: train a text-matching model on an answer-selection or passage-ranking dataset."""
 
 from __future__ import annotations
 
@@ -57,7 +57,12 @@ def _run(train, selection: str, as_json: bool) -> None:
 @train_app.command("ranker")
 def ranker_cmd(
     model: str = typer.Option(..., "--model", "-m", help="a registered ranker (knrm, drmm, arci, ...)"),
-    dataset: str = typer.Option("wikiqa", "--dataset", "-d", help="wikiqa or trecqa"),
+    dataset: str = typer.Option(
+        "wikiqa",
+        "--dataset",
+        "-d",
+        help="wikiqa, trecqa, or passages (passage ranking made from the reading sets)",
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="model directory to write (resumes if interrupted)"),
     set_: list[str] = typer.Option(None, "--set", help="model or training setting, key=value (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),

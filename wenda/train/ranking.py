@@ -122,10 +122,24 @@ def build_ranker(
     return build_model("rank", name, texts, config, overrides)
 
 
+def ranking_dataset(name: str):
+    """The named ranking dataset: an answer-selection set (``wenda.data.answer_selection``: wikiqa,
+    trecqa) or ``passages``, passage ranking made from the reading sets (``wenda.train.passages``)."""
+    from wenda.data.answer_selection import DATASETS, answer_selection
+
+    if name == "passages":
+        from wenda.train.passages import PASSAGES
+
+        return PASSAGES
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; use one of: {', '.join([*DATASETS, 'passages'])}")
+    return answer_selection(name)
+
+
 def train_ranker(
     model_name: str, dataset: str, out: Path, settings: dict | None = None, progress: bool = True
 ) -> dict:
-    """Train ``model_name`` on a named answer-selection dataset's train split, selecting on dev,
+    """Train ``model_name`` on a named ranking dataset's train split (:func:`ranking_dataset`), selecting on dev,
     into ``out``; also writes ``out/training.json`` (settings, history, seconds, parameter count).
     ``settings`` apply over the model's recommended preset (``wenda.train.presets``).
 
@@ -133,12 +147,11 @@ def train_ranker(
         the trainer's final state plus ``params`` and ``out``.
     """
     import wenda.rank  # noqa: F401  (registers every model)
-    from wenda.data.answer_selection import answer_selection
     from wenda.fileio import atomic_write_json
     from wenda.train.presets import preset
     from wenda.train.trainer import Trainer
 
-    data = answer_selection(dataset)
+    data = ranking_dataset(dataset)
     overrides, config = split_settings("rank", model_name, {**preset(model_name), **(settings or {})})
     train, dev = data.load("train"), data.load("dev")
     model = build_ranker(model_name, train, config, overrides)

@@ -1,0 +1,84 @@
+"""Passage ranking data made from the span-annotated reading sets: a ranker for ``ask``'s passages.
+
+WikiQA and TrecQA teach a ranker to pick answer *sentences*; ``ask`` re-ranks ~100-word *passages*
+(the retriever's top ``depth`` before the reader reads the best 10), and a sentence ranker orders
+them weakly (BENCHMARKS.md, issue 6). Here each answerable question is a ranking query whose relevant
+candidate is the window of its context holding the answer (the reader's training window,
+:func:`~wenda.train.reading.training_item`) and whose other candidates are the BM25 best windows of
+the split's contexts that hold none of its answers (hard negatives, as a retriever returns them:
+:func:`~wenda.train.distractors.distractors`). The same data trains any registered ranker
+(``wenda train ranker --model knrm --dataset passages``).
+
+Splits: ``train`` and ``dev`` are the reading training sets split as ``wenda train reader`` splits
+them (``dev`` is its held-out 5%, for choosing the epoch); ``test`` is SQuAD v1.1 dev's questions
+and paragraphs, for evaluation only (nothing derived from it is trained on).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from wenda.data.answer_selection import AnswerSelection
+from wenda.read.base import TOKENIZER
+from wenda.text import Tokenizer
+from wenda.types import Candidate, RankQuery
+
+WINDOW = 100  # tokens per window: ask reads passages of about 100 words
+NEGATIVES = {"train": 4, "dev": 9, "test": 9}  # BM25 distractors per query
+
+
+def _examples(split: str) -> list:
+    """The answerable span examples of ``split`` (see the module docstring)."""
+    if split == "test":
+        examples = _squad_dev()
+    elif split in ("train", "dev"):
+        from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+
+        train, held = split_held_out(load_reading_training(DEFAULT_NAMES)[0], 0.05)
+        examples = train if split == "train" else held
+    else:
+        raise ValueError(f"unknown split {split!r} of the passages dataset; use train, dev or test")
+    return [ex for ex in examples if not ex.is_impossible]
+
+
+def _squad_dev() -> list:
+    """SQuAD v1.1 dev as span examples (evaluation only: the training loaders refuse ``squad-dev``)."""
+    from wenda.data import load_squad, require
+    from wenda.data.reading import SpanExample
+
+    out = []
+    for article in load_squad(require("squad-dev/squad-v1.1-dev.json")):
+        for para in article["paragraphs"]:
+            for qa in para["qas"]:
+                answers = tuple((a["text"], int(a["answer_start"])) for a in qa["answers"])
+                out.append(
+                    SpanExample(str(qa["id"]), qa["question"], para["context"], answers, "squad-v1.1-dev")
+                )
+    return out
+
+
+@cache
+def load_passages(split: str) -> list[RankQuery]:
+    """The ranking queries of ``split``: each question with its gold window first, then its
+    distractors (queries without any distractor are left out: nothing to rank)."""
+    from wenda.train.distractors import distractors, windows_of
+    from wenda.train.reading import training_item
+
+    tok = Tokenizer(TOKENIZER)
+    pairs = [(ex, item) for ex in _examples(split) if (item := training_item(ex, tok, WINDOW, False))]
+    contexts = dict.fromkeys(ex.context for ex, _ in pairs)
+    windows = [w for c in contexts for w in windows_of(tok.tokens(c), WINDOW) if w]
+    golds = [tuple(" ".join(tok.tokens(text)) for text, _ in ex.answers) for ex, _ in pairs]
+    picks = distractors([item[0] for _, item in pairs], windows, golds, NEGATIVES[split])
+    queries = []
+    for (ex, item), pick in zip(pairs, picks, strict=True):
+        if not pick:
+            continue
+        qid = f"{ex.source}/{ex.id}"
+        gold = Candidate(f"{qid}/gold", " ".join(item[1]), 1)
+        others = (Candidate(f"{qid}/w{i}", " ".join(windows[i]), 0) for i in pick)
+        queries.append(RankQuery(qid, ex.question, (gold, *others)))
+    return queries
+
+
+PASSAGES = AnswerSelection("passages", load_passages)
