@@ -79,3 +79,54 @@ def test_train_a_ranking_reader_cli(tmp_path, monkeypatch, model):
     assert report["epoch"] == 1 and report["train_examples"] >= 1
     training = json.loads((out / "training.json").read_text())
     assert training["history"][0]["loss"] > 0
+
+
+def test_shared_normalisation_is_one_softmax_over_the_group_s_windows():
+    """Two groups: (a) windows of 3 and 2 real words, gold at word 1 of window 0; (b) one window,
+    no gold (target: "no answer"). Group a's start distribution is softmax over its 5 real start
+    logits and the mean of its windows' no-answer logits, z = (0.5 + 1.5) / 2 = 1; b's is softmax
+    over its 2 words and z = 0.2."""
+    from wenda.read.base import span_loss
+    from wenda.train.grouped import _shared_span_loss
+
+    start = torch.tensor([[0.1, 2.0, -1.0], [0.3, 0.7, 9.0], [1.0, -2.0, 9.0]])
+    end = torch.tensor([[0.0, 1.0, 3.0], [2.0, -1.0, 9.0], [0.5, 0.5, 9.0]])
+    mask = torch.tensor([[True, True, True], [True, True, False], [True, True, False]])
+    output = ReaderOutput(start, end, torch.tensor([0.5, 1.5, 0.2]))
+    batch = [(["q"], [["a"] * 3, ["b"] * 2], 1, 2, ("x",)), (["q"], [["c"] * 2], -1, -1, ("y",))]
+    got = _shared_span_loss(output, mask, torch.tensor([0, 0, 1]), batch)
+
+    def nll(logits, target):
+        return -(logits[target] - torch.logsumexp(logits, 0))
+
+    a_start = torch.tensor([0.1, 2.0, -1.0, 0.3, 0.7, 1.0])  # 5 real positions, then z
+    a_end = torch.tensor([0.0, 1.0, 3.0, 2.0, -1.0, 1.0])
+    b_start, b_end = torch.tensor([1.0, -2.0, 0.2]), torch.tensor([0.5, 0.5, 0.2])
+    want = (nll(a_start, 1) + nll(a_end, 2) + nll(b_start, 2) + nll(b_end, 2)) / 2
+    assert float(got) == pytest.approx(float(want), rel=1e-5)
+    alone = _shared_span_loss(ReaderOutput(start[:1], end[:1], output.no_answer[:1]), mask[:1],
+                              torch.tensor([0]), [(["q"], [["a"] * 3], 1, 2, ("x",))])  # fmt: skip
+    single = span_loss(ReaderOutput(start[:1], end[:1], output.no_answer[:1]), mask[:1],
+                       torch.tensor([1]), torch.tensor([2]), torch.tensor([True]))  # fmt: skip
+    assert float(alone) == pytest.approx(float(single), rel=1e-6)  # a group of one window: the plain loss
+
+
+def test_a_reader_trains_with_shared_normalisation(tmp_path, monkeypatch):
+    from tests.train.test_reading import _paragraph_examples
+    from wenda.nn.modeldir import load_model
+    from wenda.read.base import TOKENIZER
+    from wenda.train.grouped import GroupReadingTask
+    from wenda.train.trainer import TrainConfig
+
+    out = tmp_path / "drqa"
+    settings = ("epochs=1", "shared_norm=true", "negatives=2", "no_answer=true")
+    report = train_tiny(tmp_path, monkeypatch, "drqa", out, *settings)
+    assert report["epoch"] == 1 and (out / "model.safetensors").exists()
+    model, _ = load_model(out, "read")
+    config = TrainConfig(shared_norm=True, negatives=2, no_answer_distractors=0.5)
+    task = GroupReadingTask(_paragraph_examples(), [], config, model.config, TOKENIZER, 3)
+    gold = [g for g in task.items if g[2] >= 0]
+    unanswerable = [g for g in task.items if g[2] < 0]
+    assert len(gold) == 6 and len(unanswerable) == 3  # every other question, its distractors alone
+    assert all(g[1] == next(x for x in gold if x[0] == g[0])[1][1:] for g in unanswerable)
+    assert float(task.loss(model, task.items[:4])) > 0

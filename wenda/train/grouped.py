@@ -17,6 +17,15 @@ names its objective in ``Reader.rank_objective``:
   over the group (exact: every passage's answer is decoded); plus ``rank_weight`` times the
   supervised cross-entropy (R^3's pre-training, kept in the loss).
 
+Readers that do not rank passages may train on groups too (``shared_norm``): Clark & Gardner 2018
+("Simple and Effective Multi-Paragraph Reading Comprehension", §2.3, shared normalisation) score
+every window of a group and take one softmax over all their positions (and, for a reader with a
+no-answer logit, the mean of the windows' no-answer logits, as :meth:`Reader.span_logits` scores
+"no answer" over several passages), so the scores of different passages become comparable: the
+distractors' positions compete with the gold answer, as they do when ``ask`` reads the retrieved
+passages under one softmax. Readers with a no-answer logit also see groups of distractors alone
+(a share ``no_answer_distractors`` of the questions), whose target is "no answer".
+
 With a teacher reader (``wenda train reader --teacher``, :mod:`wenda.train.distill`) the span loss
 on the gold passage is mixed with the teacher's soft targets on that passage (:func:`group_loss`).
 """
@@ -33,7 +42,7 @@ from wenda.read.base import Reader, ReaderOutput, span_loss
 from wenda.read.decode import span_scores
 from wenda.text import Tokenizer, TokenizerConfig
 from wenda.train.distill import Teacher
-from wenda.train.distractors import distractors, windows_of
+from wenda.train.distractors import distractors, every, windows_of
 from wenda.train.reading import ReadingTask, training_item
 
 # question tokens, passage windows (gold first), gold start and end in passage 0 (-1, -1 when no
@@ -66,6 +75,13 @@ class GroupReadingTask(ReadingTask):
             for (ex, (q, p, s, e, _)), pick in zip(pairs, picks, strict=True)
         ]
 
+    def _distractor_items(self, train, tok: Tokenizer, length: int) -> list[Group]:
+        """Groups without their gold window (a share of the questions, for readers with a no-answer
+        logit): the distractors alone, whose target is "no answer"."""
+        chosen = every(min(1.0, self.config.no_answer_distractors), len(self.items))
+        picked = (self.items[i] for i in chosen)
+        return [(q, windows[1:], -1, -1, golds) for q, windows, _, _, golds in picked if len(windows) > 1]
+
     @staticmethod
     def length(item: Group) -> int:
         """A group's passages share one padded batch: its longest window's length."""
@@ -96,6 +112,30 @@ def _gold_span_loss(output: ReaderOutput, mask: torch.Tensor, batch: list[Group]
     if output.no_answer is not None:
         return span_loss(output, mask, starts, ends, gold)
     return span_loss(ReaderOutput(output.start, output.end), mask, starts, ends, gold)
+
+
+def _shared_span_loss(output: ReaderOutput, mask: torch.Tensor, owner: torch.Tensor, batch: list[Group]) -> torch.Tensor:  # fmt: skip
+    """Shared normalisation (module docstring): each group's windows laid end to end, ``[B, G * L]``,
+    one :func:`span_loss` over them; the gold answer is in window 0, and a group without it (or a
+    reader without a no-answer logit) is handled as ``span_loss`` handles an unanswerable row."""
+    sizes = [len(g[1]) for g in batch]
+    slot = torch.tensor([i for n in sizes for i in range(n)], device=mask.device)  # [N]
+    shape = (len(batch), max(sizes), mask.shape[1])
+
+    def laid_out(x: torch.Tensor, fill) -> torch.Tensor:  # [N, L] -> [B, G * L]
+        out = x.new_full(shape, fill)
+        out[owner, slot] = x
+        return out.flatten(1)
+
+    no_answer = None
+    if output.no_answer is not None:  # the group's "no answer": its windows' mean logit
+        total = output.no_answer.new_zeros(len(batch)).index_add(0, owner, output.no_answer)
+        no_answer = total / torch.tensor(sizes, device=mask.device, dtype=total.dtype)  # [B]
+    shared = ReaderOutput(laid_out(output.start, 0.0), laid_out(output.end, 0.0), no_answer)
+    starts = torch.tensor([max(g[2], 0) for g in batch], device=mask.device)  # [B]
+    ends = torch.tensor([max(g[3], 0) for g in batch], device=mask.device)  # [B]
+    has = torch.tensor([g[2] >= 0 for g in batch], device=mask.device)  # [B]
+    return span_loss(shared, laid_out(mask, False), starts, ends, has)
 
 
 def _group_log_softmax(rank: torch.Tensor, owner: torch.Tensor, groups: int) -> torch.Tensor:
@@ -167,12 +207,16 @@ OBJECTIVES = {"supervised": supervised, "reinforce": reinforce}
 
 
 def group_loss(model: Reader, batch: list[Group], teacher: Teacher | None = None, weight: float = 0.0, temperature: float = 1.0) -> torch.Tensor:  # fmt: skip
-    """The gold-passage span loss plus the model's ranking terms (``OBJECTIVES[model.rank_objective]``).
+    """The gold-passage span loss plus the model's ranking terms (``OBJECTIVES[model.rank_objective]``);
+    for a reader that does not rank passages, the shared-normalisation span loss alone.
     With a ``teacher`` (``wenda.train.distill``) the span part is mixed with the teacher's soft
     targets on each group's gold passage, as single-window readers distil on their window:
     ``(1 - weight) * span + weight * soft``; the ranking terms are the model's own."""
     output, mask, owner = _group_logits(model, batch)
-    span = _gold_span_loss(output, mask, batch)
+    if model.rank_objective is None:  # a single-window reader trained with shared normalisation
+        span = _shared_span_loss(output, mask, owner, batch)
+    else:
+        span = _gold_span_loss(output, mask, batch)
     rows = _gold_rows(batch)
     if teacher is not None and rows:
         pick = torch.tensor(rows, device=mask.device)
@@ -182,4 +226,6 @@ def group_loss(model: Reader, batch: list[Group], teacher: Teacher | None = None
             [g[0] for g in gold_groups], [g[1][0] for g in gold_groups], temperature,
         )  # fmt: skip
         span = (1 - weight) * span + weight * soft
+    if model.rank_objective is None:
+        return span
     return span + OBJECTIVES[model.rank_objective](model, output, mask, owner, batch)

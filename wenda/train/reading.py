@@ -185,9 +185,9 @@ def train_reader(
         texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
         model = build_model("read", model_name, texts, config, overrides)
     guide = teacher and Teacher(teacher, config.teacher_precision)
-    if model.rank_objective is None:
+    if model.rank_objective is None and not config.shared_norm:
         task = ReadingTask(train, held_out, config, model.config, teacher=guide)
-    else:  # readers that rank passages train on groups: one gold passage and config.negatives others
+    else:  # readers that rank passages, or share one softmax, train on groups: gold + negatives
         from wenda.train.grouped import GroupReadingTask
 
         size = config.negatives + 1

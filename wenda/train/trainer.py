@@ -76,6 +76,9 @@ class TrainConfig(ConfigBase):
         length_buckets: readers: batch training windows of similar length together, the batches
             in random order (``wenda.train.buckets``; DrQA's sorted batches), so less of each step
             is padding. Off: uniformly shuffled batches (the readers' table was trained so).
+        shared_norm: readers that do not rank passages: train on groups of the gold window and
+            ``negatives`` BM25 distractors under one softmax (Clark & Gardner 2018's shared
+            normalisation, ``wenda.train.grouped``), so scores are comparable across passages.
     """
 
     loss: str = "softmax"
@@ -102,6 +105,7 @@ class TrainConfig(ConfigBase):
     distill_temperature: float = 2.0
     teacher_precision: str = "fp32"
     length_buckets: bool = True
+    shared_norm: bool = False
 
 
 class Task(Protocol):
