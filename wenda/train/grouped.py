@@ -51,8 +51,9 @@ Group = tuple[list[str], list[list[str]], int, int, tuple[str, ...]]
 
 
 class GroupReadingTask(ReadingTask):
-    """Groups of ``group_size`` passages per question (see the module docstring); the held-out
-    evaluation is :class:`~wenda.train.reading.ReadingTask`'s."""
+    """Groups of ``group_size`` passages per question, for readers that rank passages or train with
+    ``shared_norm`` (see the module docstring); the held-out evaluation is
+    :class:`~wenda.train.reading.ReadingTask`'s."""
 
     def __init__(
         self, train, held_out, config, model_config, tokenizer: TokenizerConfig, group_size: int = 4,
