@@ -28,15 +28,13 @@ BATCH = 16  # questions read together
 
 def _corpus(examples, path: Path) -> int:
     """The distinct contexts of ``examples`` as one JSONL corpus; returns how many."""
-    from wenda.fileio import atomic_write_bytes
+    from wenda.eval.retrieval import write_jsonl_corpus
+    from wenda.types import Document
 
     contexts = dict.fromkeys(ex.context for ex in examples)
-    lines = []
-    for text in contexts:
-        key = hashlib.sha1(text.encode()).hexdigest()[:16]
-        lines.append(json.dumps({"id": key, "title": "", "text": text}, ensure_ascii=False))
-    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
-    return len(lines)
+    docs = [Document(hashlib.sha1(text.encode()).hexdigest()[:16], "", text) for text in contexts]
+    write_jsonl_corpus(docs, path)
+    return len(docs)
 
 
 def _read(col, reader, questions, retriever: str, passages: int) -> list[tuple]:

@@ -50,6 +50,23 @@ from wenda.train.reading import ReadingTask, training_item
 Group = tuple[list[str], list[list[str]], int, int, tuple[str, ...]]
 
 
+def with_distractors(examples, tok: Tokenizer, length: int, k: int) -> list[tuple]:
+    """``(example, training item, distractor windows)`` for each answerable example whose answer fits
+    a window of ``length`` (:func:`~wenda.train.reading.training_item`): up to ``k`` BM25-best windows
+    of the examples' contexts that hold none of its answers (:func:`~wenda.train.distractors.distractors`)."""
+    pairs = [
+        (ex, item)
+        for ex in examples
+        if not ex.is_impossible and (item := training_item(ex, tok, length, False))
+    ]
+    contexts = dict.fromkeys(ex.context for ex, _ in pairs)
+    windows = [w for c in contexts for w in windows_of(tok.tokens(c), length) if w]
+    # answers normalised as the windows are: tokens joined by spaces
+    golds = [tuple(" ".join(tok.tokens(text)) for text, _ in ex.answers) for ex, _ in pairs]
+    picks = distractors([item[0] for _, item in pairs], windows, golds, k)
+    return [(ex, item, [windows[i] for i in pick]) for (ex, item), pick in zip(pairs, picks, strict=True)]
+
+
 class GroupReadingTask(ReadingTask):
     """Groups of ``group_size`` passages per question, for readers that rank passages or train with
     ``shared_norm`` (see the module docstring); the held-out evaluation is
@@ -63,17 +80,10 @@ class GroupReadingTask(ReadingTask):
         super().__init__(train, held_out, config, model_config, tokenizer, teacher)
 
     def _build_items(self, train, tok: Tokenizer, model_config) -> list[Group]:
-        length = model_config.max_passage_len
-        pairs = [(ex, training_item(ex, tok, length, False)) for ex in train if not ex.is_impossible]
-        pairs = [(ex, item) for ex, item in pairs if item is not None]
-        contexts = list(dict.fromkeys(ex.context for ex, _ in pairs))
-        windows = [w for c in contexts for w in windows_of(tok.tokens(c), length) if w]
-        # answers normalised as the windows are: tokens joined by spaces
-        golds = [tuple(" ".join(tok.tokens(text)) for text, _ in ex.answers) for ex, _ in pairs]
-        picks = distractors([item[0] for _, item in pairs], windows, golds, self.group_size - 1)
+        found = with_distractors(train, tok, model_config.max_passage_len, self.group_size - 1)
         return [
-            (q, [p, *(windows[i] for i in pick)], s, e, tuple(text for text, _ in ex.answers))
-            for (ex, (q, p, s, e, _)), pick in zip(pairs, picks, strict=True)
+            (q, [p, *others], s, e, tuple(text for text, _ in ex.answers))
+            for ex, (q, p, s, e, _), others in found
         ]
 
     def _distractor_items(self, train, tok: Tokenizer, length: int) -> list[Group]:

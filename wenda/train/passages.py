@@ -61,23 +61,18 @@ def _squad_dev() -> list:
 def load_passages(split: str) -> list[RankQuery]:
     """The ranking queries of ``split``: each question with its gold window first, then its
     distractors (queries without any distractor are left out: nothing to rank)."""
-    from wenda.train.distractors import distractors, windows_of
-    from wenda.train.reading import training_item
+    from wenda.train.grouped import with_distractors
 
-    tok = Tokenizer(TOKENIZER)
-    pairs = [(ex, item) for ex in _examples(split) if (item := training_item(ex, tok, WINDOW, False))]
-    contexts = dict.fromkeys(ex.context for ex, _ in pairs)
-    windows = [w for c in contexts for w in windows_of(tok.tokens(c), WINDOW) if w]
-    golds = [tuple(" ".join(tok.tokens(text)) for text, _ in ex.answers) for ex, _ in pairs]
-    picks = distractors([item[0] for _, item in pairs], windows, golds, NEGATIVES[split])
     queries = []
-    for (ex, item), pick in zip(pairs, picks, strict=True):
-        if not pick:
+    for ex, (_, window, _, _, _), others in with_distractors(
+        _examples(split), Tokenizer(TOKENIZER), WINDOW, NEGATIVES[split]
+    ):
+        if not others:
             continue
         qid = f"{ex.source}/{ex.id}"
-        gold = Candidate(f"{qid}/gold", " ".join(item[1]), 1)
-        others = (Candidate(f"{qid}/w{i}", " ".join(windows[i]), 0) for i in pick)
-        queries.append(RankQuery(qid, ex.question, (gold, *others)))
+        gold = Candidate(f"{qid}/gold", " ".join(window), 1)
+        rest = (Candidate(f"{qid}/w{i}", " ".join(w), 0) for i, w in enumerate(others))
+        queries.append(RankQuery(qid, ex.question, (gold, *rest)))
     return queries
 
 
