@@ -7,9 +7,9 @@ held-out 5% (answerable ones) that no reader trained on (the same split ``wenda 
 holds out). Each question's passages are retrieved and read once; the answers are then aggregated
 at each weight of the grid and scored with SQuAD's EM/F1 (top answer).
 
-    python bench/ask_prior.py [--work DIR] [--reader DIR] [--retriever bm25] [--passages 10]
+    python bench/ask_prior.py [--work DIR] [--reader DIR|NAME] [--retriever bm25] [--passages 10] [--precision fp32]
 
-Writes ``WORK/ask-prior.json``; the index is kept in ``WORK/index`` (built once).
+Writes ``WORK/ask-prior.json`` (``--out``); the index is kept in ``WORK/index`` (built once).
 """
 
 from __future__ import annotations
@@ -73,8 +73,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=Path("bench/results/ask-prior"))
     parser.add_argument(
-        "--reader", type=Path, default=None, help="a reader directory (default: the packaged one)"
+        "--reader", type=Path, default=None, help="a reader directory or a packaged reader's name"
     )
+    parser.add_argument("--precision", default="fp32", help="the reader's arithmetic: fp32 or bf16")
+    parser.add_argument("--out", default="ask-prior.json", help="the result's file name in WORK")
     parser.add_argument("--retriever", default="bm25")
     parser.add_argument("--passages", type=int, default=10)
     args = parser.parse_args()
@@ -91,19 +93,21 @@ def main() -> None:
     started = time.perf_counter()
     with Collection.open_or_create(args.work / "index", [args.retriever]) as col:
         col.add([corpus])
-        rows = _read(col, load_reader(args.reader), questions, args.retriever, args.passages)
+        rows = _read(
+            col, load_reader(args.reader, precision=args.precision), questions, args.retriever, args.passages
+        )
         passages = col.store.counts()["passages"]
     grid = {str(beta): _scores(rows, beta) for beta in GRID}
     best = max(GRID, key=lambda b: (grid[str(b)]["exact_match"], -b))
     out = {
         "dev": "held-out 5% of the reading training sets, open-domain over all their contexts",
         "questions": len(questions), "contexts": contexts, "passages": passages,
-        "retriever": args.retriever, "passages_read": args.passages, "reader": str(args.reader or "packaged"),
+        "retriever": args.retriever, "passages_read": args.passages, "reader": str(args.reader or "packaged"), "precision": args.precision,
         "grid": grid, "best": best, "seconds": round(time.perf_counter() - started),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }  # fmt: skip
-    (args.work / "ask-prior.json").write_text(json.dumps(out, indent=2))
+    (args.work / args.out).write_text(json.dumps(out, indent=2))
     print(json.dumps(out))
 
 

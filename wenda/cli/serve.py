@@ -17,7 +17,7 @@ def serve_cmd(
     index: Path = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (loopback by default)"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
-    reader: Path = typer.Option(None, "--reader", help="a trained reader directory (default: the packaged reader)"),
+    reader: Path = typer.Option(None, "--reader", help="a trained reader directory, or a packaged reader: default, minilm (more accurate, slower)"),
     rerank: Path = typer.Option(None, "--rerank", help="a trained ranker directory: re-rank retrieved passages"),
     ray: str = RayOpt,
     replicas: int = typer.Option(2, "--replicas", min=1, help="with --ray: copies of the app (Ray Serve)"),

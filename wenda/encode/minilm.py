@@ -60,6 +60,7 @@ class MiniLMEncoder(Encoder):
 
     Config = MiniLMConfig
     uses_embeddings = False  # word pieces come from the model's own vocabulary
+    package_module = "bert"  # all-MiniLM-L6-v2, read from its package at construction
     fixed_dim = HIDDEN  # checked by the base
     fine_tune_lr = 2e-5  # BERT's and SBERT's fine-tuning rate; larger steps erase what it knows
 

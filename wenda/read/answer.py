@@ -173,26 +173,48 @@ class ReaderService:
         return answers[0]
 
 
-# The reader shipped inside the package (bench/default_reader.py says how it was made).
-DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader"
+# The readers shipped inside the package, by name (bench/default_reader.py says how they were made):
+# "default", a DrQA reader (fast: 20 passages in under 100 ms on 2 cores), and "minilm", the
+# fine-tuned all-MiniLM-L6-v2 reader (more accurate, about 3x slower; it needs wenda[minilm], and
+# its file holds only what fine-tuning changed beyond the package's word-piece table, as int8 rows).
+_MODELS = Path(__file__).resolve().parent.parent / "models"
+PACKAGED_READERS = {"default": _MODELS / "reader", "minilm": _MODELS / "reader-minilm"}
+DEFAULT_READER = PACKAGED_READERS["default"]
+
+
+def reader_directory(directory: str | Path | None = None) -> Path:
+    """The directory of a reader given as a path or as a packaged reader's name (a name wins only
+    where no directory of that name exists); None: the default packaged reader.
+
+    Raises:
+        wenda.nn.modeldir.ModelError: a packaged reader missing from this installation.
+    """
+    from wenda.nn.modeldir import ModelError
+
+    name = "default" if directory is None else str(directory)
+    if name not in PACKAGED_READERS or (directory is not None and Path(directory).is_dir()):
+        return Path(directory)
+    if not (PACKAGED_READERS[name] / "config.json").exists():
+        raise ModelError(
+            f"the packaged reader {name!r} is missing from this installation ({PACKAGED_READERS[name]})"
+        )
+    return PACKAGED_READERS[name]
 
 
 def load_reader(
     directory: str | Path | None = None, max_answer_len: int = 15, precision: str = "fp32"
 ) -> ReaderService:
     """Load a trained reader directory (``config.json``, ``model.safetensors``, ``vocab.json``, and
-    ``calibration.json`` when training wrote one); without one, the default reader shipped in the
-    package (:data:`DEFAULT_READER`). ``precision``: see :class:`ReaderService`.
+    ``calibration.json`` when training wrote one) or a packaged reader by name (``"default"``,
+    ``"minilm"``: :data:`PACKAGED_READERS`); without either, the default packaged reader.
+    ``precision``: see :class:`ReaderService`.
 
     Raises:
         wenda.nn.modeldir.ModelError: the directory is incomplete, corrupt or of another version.
     """
-    from wenda.nn.modeldir import ModelError, load_model
+    from wenda.nn.modeldir import load_model
 
-    if directory is None:
-        if not (DEFAULT_READER / "config.json").exists():
-            raise ModelError(f"the default reader is missing from this installation ({DEFAULT_READER})")
-        directory = DEFAULT_READER
-    model, tokenizer = load_model(Path(directory), "read")
-    calibration = Calibration.load(Path(directory))
+    directory = reader_directory(directory)
+    model, tokenizer = load_model(directory, "read")
+    calibration = Calibration.load(directory)
     return ReaderService(model, tokenizer, max_answer_len, calibration, precision)

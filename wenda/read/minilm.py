@@ -54,6 +54,7 @@ class MiniLMReader(Reader):
 
     Config = MiniLMReaderConfig
     uses_embeddings = False  # word pieces come from the model's own vocabulary
+    package_module = "bert"  # all-MiniLM-L6-v2, read from its package at construction
     fine_tune_lr = 5e-5  # BERT's SQuAD rate
 
     def __init__(self, config: MiniLMReaderConfig, vocab) -> None:
