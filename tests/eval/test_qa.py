@@ -102,3 +102,4 @@ def test_eval_qa_cli_on_real_questions(data_dir, tmp_path):
     result = out["results"]["bm25"]
     assert result["questions"] == 5 and 0 <= result["exact_match"] <= 100
     assert out["settings"]["ask_passages"] == 10 and "ask_rank_prior" in out["settings"]
+    assert out["settings"]["reader"] == "default" and out["settings"]["reader_precision"] == "fp32"

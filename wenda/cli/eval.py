@@ -181,7 +181,14 @@ def reader_cmd(
 
 
 # the settings an end-to-end figure depends on, reported beside it
-_QA_SETTINGS = ("ask_passages", "ask_rank_prior", "hybrid_fusion", "hybrid_weight", "hybrid_depth")
+_QA_SETTINGS = (
+    "ask_passages",
+    "ask_rank_prior",
+    "hybrid_fusion",
+    "hybrid_weight",
+    "hybrid_depth",
+    "reader_precision",
+)
 
 
 @eval_app.command("qa")
@@ -232,7 +239,9 @@ def qa_cmd(
                 batch,
                 target,
             )
-        used = {k: getattr(qa.settings, k) for k in _QA_SETTINGS}
+        used = {k: getattr(qa.settings, k) for k in _QA_SETTINGS} | {
+            "reader": str(qa.reader_dir or "default")
+        }
     if as_json:
         typer.echo(
             json.dumps({"dataset": dataset, "reranked": bool(rerank), "settings": used, "results": results})
