@@ -1,0 +1,73 @@
+"""What packing a fine-tuned MiniLM reader costs, part by part, on training-side data (never SQuAD):
+held-out EM/F1 of the reader as trained, with its word-piece table reset to the pretrained package's
+(what ``--from-package`` does), with int8 weight rows (``--int8``, ``wenda.nn.int8``), and both (the
+packed copy). The held-out questions are the answerable 5% that ``wenda train reader`` holds out.
+
+    python bench/reader_packing.py RUN [--precision bf16] [--limit 0]
+
+Prints one JSON line per variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+TABLE = "bert.embeddings.word_embeddings.weight"
+VARIANTS = {"as trained": (), "table from the package": ("table",), "int8 rows": ("int8",),
+            "both (the packed copy)": ("table", "int8")}  # fmt: skip
+
+
+def _variant(src: Path, parts: tuple[str, ...]):
+    """The reader in ``src`` with the named parts of packing applied in memory."""
+    import torch
+
+    from wenda.nn.int8 import dequantize, quantize
+    from wenda.nn.modeldir import load_model
+
+    model, tokenizer = load_model(src, "read")
+    state = model.state_dict()
+    with torch.no_grad():
+        if "table" in parts:  # a fresh model holds the package's own table
+            state[TABLE].copy_(type(model)(model.config, model.vocab).state_dict()[TABLE])
+        if "int8" in parts:
+            for name, value in dequantize(quantize(dict(state))).items():
+                state[name].copy_(value)
+    return model, tokenizer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="a trained MiniLM reader directory")
+    parser.add_argument("--precision", default="bf16")
+    parser.add_argument("--limit", type=int, default=0, help="the first N held-out questions (0: all)")
+    args = parser.parse_args()
+
+    import torch
+
+    import wenda.read  # noqa: F401 - registers the readers
+    from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+    from wenda.eval.squad import exact_match, f1
+    from wenda.read.answer import ReaderService
+    from wenda.read.calibrate import score_questions
+
+    torch.set_num_threads(1)
+    _, held = split_held_out(load_reading_training(DEFAULT_NAMES)[0], 0.05)
+    held = [ex for ex in held if not ex.is_impossible][: args.limit or None]
+    items = [(ex.question, [ex.context], [text for text, _ in ex.answers]) for ex in held]
+    for name, parts in VARIANTS.items():
+        model, tokenizer = _variant(args.run, parts)
+        started = time.perf_counter()
+        scored = score_questions(ReaderService(model, tokenizer, precision=args.precision), items)
+        n = max(1, len(scored))
+        row = {"variant": name, "questions": len(scored), "precision": args.precision,
+               "exact_match": round(100 * sum(exact_match(s.text, s.golds) for s in scored) / n, 2),
+               "f1": round(100 * sum(f1(s.text, s.golds) for s in scored) / n, 2),
+               "seconds": round(time.perf_counter() - started)}  # fmt: skip
+        print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
