@@ -175,7 +175,7 @@ class ReaderService:
 
 # The readers shipped inside the package, by name (bench/default_reader.py says how they were made):
 # "default", a DrQA reader (fast: 20 passages in under 100 ms on 2 cores), and "minilm", the
-# fine-tuned all-MiniLM-L6-v2 reader (more accurate, about 3x slower; it needs wenda[minilm], and
+# fine-tuned all-MiniLM-L6-v2 reader (more accurate, 6-13x slower; it needs wenda[minilm], and
 # its file holds only what fine-tuning changed beyond the package's word-piece table, as int8 rows).
 _MODELS = Path(__file__).resolve().parent.parent / "models"
 PACKAGED_READERS = {"default": _MODELS / "reader", "minilm": _MODELS / "reader-minilm"}
