@@ -1,6 +1,6 @@
 """Packed copies of a reader fine-tuned from the pretrained package: int8 weight rows load back
 within one quantisation step, tensors taken from the package are left out of the file and come back
-from the installed package, and a copy made against another version of the package is refused."""
+from the installed package, and a copy is refused where the installed package builds other values."""
 
 from __future__ import annotations
 

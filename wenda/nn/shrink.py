@@ -50,11 +50,7 @@ def shrink_model(
     """
     importlib.import_module(f"wenda.{kind}")  # registers the stage's models
     model, tokenizer = load_model(Path(src), kind)
-    old, from_package = model.vocab, set(from_package)
-    if stray := from_package - model.package_tensors():
-        raise ValueError(
-            f"{sorted(stray)}: not tensors {type(model).__name__} reads from a pretrained package"
-        )
+    old, from_package = model.vocab, set(from_package)  # save_model refuses any not from a package
     vocab = Vocab(old.words[:keep_words], old.df[:keep_words], old.n_docs, old.oov_buckets)
     state = {
         k: v[: len(vocab)] if v.dim() and v.shape[0] == len(old) else v
