@@ -10,9 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from wenda.data.reading import SpanExample  # noqa: E402
 from wenda.nn.modeldir import load_model  # noqa: E402
 from wenda.text import Tokenizer  # noqa: E402
-from wenda.train.pairs import crop_pairs, ict_pairs, passage_sentences  # noqa: E402
+from wenda.train.pairs import crop_pairs, ict_pairs, passage_sentences, question_pairs  # noqa: E402
 from wenda.train.retrieval import pair_metrics, ranks_of_diagonal, train_retriever  # noqa: E402
 
 TOPICS = ["paris", "cats", "hamlet", "everest", "tea", "rivers", "volcanoes", "bread"]
@@ -33,6 +34,22 @@ def test_passage_sentences_splits_and_tokenizes():
         ["three"],
         ["four"],
     ]
+
+
+def test_question_pairs_pair_the_question_with_the_window_holding_the_answer():
+    """A long context (COVID-QA's are articles of thousands of words) gives the 100-word window
+    with the answer, not its first words; unanswerable examples give no pair."""
+    filler = " ".join(f"Sentence {i} says nothing at all here." for i in range(60))  # 360 words
+    context = f"{filler} The capital of France is Paris. {filler}"
+    start = context.index("Paris")
+    long = SpanExample("1", "What is the capital of France?", context, (("Paris", start),), "t")
+    short = SpanExample("2", "Where?", "In Rome.", (("Rome", 3),), "t")
+    none = SpanExample("3", "Why?", "No reason given.", (), "t")
+    tok = Tokenizer()
+    (q, p), (q2, p2) = question_pairs([long, none, short], tok)
+    assert q == tok.tokens(long.question)
+    assert set(tok.tokens("Paris France")) <= set(p) and len(p) < len(tok.tokens(context)) / 5
+    assert (q2, p2) == (tok.tokens("Where?"), tok.tokens("In Rome."))
 
 
 def test_ict_query_is_a_sentence_and_leaves_the_context_mostly():

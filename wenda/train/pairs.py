@@ -7,7 +7,10 @@ corpus when nobody has labels, or from question-passage data when someone has.
 * :func:`crop_pairs`, independent cropping (Izacard et al., TMLR 2022, Contriever §3.2): two spans of
   the same passage, each of 10-50% of its tokens at a random place, are a positive pair.
 * :func:`question_pairs`: a question and the passage that answers it (the reading-comprehension
-  training sets give both). The other passages of a batch are the negatives in every case.
+  training sets give both): the ~100-word window of its context, cut as the index cuts documents,
+  that holds the answer (DPR §3.1 and §4.1: the gold passage is the 100-word passage containing
+  it; a whole context would pair COVID-QA's questions with the first words of a 4,000-word
+  article). The other passages of a batch are the negatives in every case.
 
 Pairs are remade each epoch from the epoch's random generator, so a resumed run sees the same
 pairs as an uninterrupted one.
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from wenda.corpus.split import sentence_spans
+from wenda.corpus.split import sentence_spans, split_passages
 from wenda.text import Tokenizer
 
 Tokens = list[str]
@@ -64,10 +67,27 @@ def crop_pairs(
     return pairs
 
 
-def question_pairs(examples, tokenizer: Tokenizer) -> list[Pair]:
-    """(question, context) of every answerable span example (``wenda.data.reading_train``)."""
-    pairs = ((tokenizer.tokens(ex.question), tokenizer.tokens(ex.context)) for ex in examples if ex.answers)
+def question_pairs(examples, tokenizer: Tokenizer, words: int = 100, overlap: int = 20) -> list[Pair]:
+    """(question, answering passage) of every answerable span example (``wenda.data.reading_train``):
+    the passage is the first window of :func:`~wenda.corpus.split.split_passages` (``words``,
+    ``overlap``) over the context that holds the first answer whole (else the one it starts in)."""
+    pairs = (
+        (tokenizer.tokens(ex.question), tokenizer.tokens(answer_window(ex, words, overlap)))
+        for ex in examples
+        if ex.answers
+    )
     return [(q, p) for q, p in pairs if q and p]
+
+
+def answer_window(example, words: int = 100, overlap: int = 20) -> str:
+    """The text of ``example.context``'s first ``words``-word window that holds its first answer."""
+    text, start = example.answers[0]
+    end = start + len(text)
+    windows = split_passages(example.context, words, overlap)
+    a, b = next((w for w in windows if w[0] <= start and end <= w[1]), None) or next(
+        (w for w in windows if w[0] <= start < w[1]), (0, len(example.context))
+    )
+    return example.context[a:b]
 
 
 SELF_SUPERVISED = {"ict": ict_pairs, "crop": crop_pairs}
