@@ -51,3 +51,20 @@ def test_loss_is_small_when_codes_separate_well():
 def test_bits_must_pack_into_bytes():
     with pytest.raises(ValueError, match="multiple of 8"):
         HashLayer(4, 12, gamma=0.001)
+
+
+def test_untrained_codes_are_lsh_of_the_input():
+    """The layer starts as a random orthogonal projection without bias, so its codes' Hamming
+    distances follow the inputs' angles (Charikar 2002): the fraction of differing bits estimates
+    angle / pi, and a near neighbour differs in fewer bits than an unrelated vector."""
+    torch.manual_seed(0)
+    layer = HashLayer(384, 384, gamma=0.001)
+    assert torch.allclose(layer.proj.weight @ layer.proj.weight.T, torch.eye(384), atol=1e-4)
+    x = torch.randn(200, 384)
+    near, far = x + 0.3 * torch.randn(200, 384), torch.randn(200, 384)
+    codes = [binarize(layer(v)) for v in (x, near, far)]
+    differ = [(codes[0] != c).float().mean(1) for c in codes[1:]]  # [200] each
+    angle = torch.arccos(torch.nn.functional.cosine_similarity(x, near)) / math.pi  # [200]
+    assert (differ[0] < differ[1]).all()
+    assert differ[0].mean().item() == pytest.approx(angle.mean().item(), abs=0.02)
+    assert differ[1].mean().item() == pytest.approx(0.5, abs=0.02)

@@ -16,7 +16,12 @@ it is relaxed to ``tanh(beta * e)`` with ``beta = sqrt(1 + gamma * step)`` growi
 
 Departure: BPR's code is BERT's 768-d [CLS] vector itself; here a linear layer maps the encoder's
 ``dim``-d vector to ``bits`` dimensions first, so the code length (64-1024 bits) is a setting
-independent of the encoder.
+independent of the encoder. That layer starts as a random orthogonal projection with no bias, so
+before any training the codes are random-hyperplane LSH of the encoder's vectors (Charikar, STOC
+2002: the Hamming distance between ``sign(W x)`` and ``sign(W y)`` estimates the angle between
+``x`` and ``y``; ITQ, Gong & Lazebnik 2011, also starts from a rotation): a hash put on a trained
+encoder (``wenda train retriever --init``) then keeps its cosine geometry from the first step,
+where the default ``nn.Linear`` start scrambles it and 150 steps did not recover it.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class HashLayer(nn.Module):
         if bits < 8 or bits % 8:
             raise ValueError(f"bits must be a positive multiple of 8 (packed codes), not {bits}")
         self.proj = nn.Linear(dim, bits)
+        nn.init.orthogonal_(self.proj.weight)  # [bits, dim]: LSH of the input (module docstring)
+        nn.init.zeros_(self.proj.bias)
         self.gamma = gamma
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
