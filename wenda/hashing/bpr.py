@@ -20,8 +20,9 @@ independent of the encoder. That layer starts as a random orthogonal projection 
 before any training the codes are random-hyperplane LSH of the encoder's vectors (Charikar, STOC
 2002: the Hamming distance between ``sign(W x)`` and ``sign(W y)`` estimates the angle between
 ``x`` and ``y``; ITQ, Gong & Lazebnik 2011, also starts from a rotation): a hash put on a trained
-encoder (``wenda train retriever --init``) then keeps its cosine geometry from the first step,
-where the default ``nn.Linear`` start scrambles it and 150 steps did not recover it.
+encoder (``wenda train retriever --init``) then keeps its cosine geometry from the first step.
+On squad-open, 384-bit codes on MiniLM after 150 inverse-cloze steps reach top-20 90.6 from this
+start and 86.8 from ``nn.Linear``'s (float encoder: 90.2; BENCHMARKS.md, issue 5).
 """
 
 from __future__ import annotations
