@@ -83,7 +83,7 @@ def latency(args) -> dict:
                 times.setdefault("total", []).append(1000 * (time.perf_counter() - start))
                 for stage, ms in result.timings_ms.items():
                     times.setdefault(stage, []).append(ms)
-        reader = {"reader": str(qa.reader_dir or "default"), "reader_precision": qa.settings.reader_precision}
+        reader = {"reader": qa.reader_name, "reader_precision": qa.settings.reader_precision}
     out = {"passages": passages, "questions": args.questions, "threads": args.threads, **reader}
     return _stamp({**out, "ms": {stage: _percentiles(v) for stage, v in times.items()}}, meter.cores)
 

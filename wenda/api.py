@@ -43,6 +43,12 @@ class Wenda:
         self._lock = threading.Lock()  # models load once even when threads ask together
 
     @property
+    def reader_name(self) -> str:
+        """The reader as given (a directory or a packaged reader's name), ``"default"`` for the
+        default packaged one: what results record as the reader used."""
+        return str(self.reader_dir or "default")
+
+    @property
     def reader(self):
         """The :class:`~wenda.read.answer.ReaderService`, loaded on first use."""
         with self._lock:

@@ -239,9 +239,7 @@ def qa_cmd(
                 batch,
                 target,
             )
-        used = {k: getattr(qa.settings, k) for k in _QA_SETTINGS} | {
-            "reader": str(qa.reader_dir or "default")
-        }
+        used = {k: getattr(qa.settings, k) for k in _QA_SETTINGS} | {"reader": qa.reader_name}
     if as_json:
         typer.echo(
             json.dumps({"dataset": dataset, "reranked": bool(rerank), "settings": used, "results": results})
