@@ -52,6 +52,52 @@ def test_question_pairs_pair_the_question_with_the_window_holding_the_answer():
     assert (q2, p2) == (tok.tokens("Where?"), tok.tokens("In Rome."))
 
 
+def test_hard_negatives_are_bm25_windows_without_the_answer():
+    """Each question's negative is the window BM25 ranks best among those that hold none of its
+    answers: the same-topic window of another context, never its own positive or another window
+    that holds its answer."""
+    contexts = [
+        "The Eiffel tower stands in Paris. It was built in 1889 for the fair.",
+        "The Eiffel tower is painted every seven years. Its paint is brown.",
+        "Tea grows on hills in Darjeeling. Pickers take the top leaves.",
+        "Tea was first drunk in China. Later it reached India.",
+    ]
+    questions = [
+        ("When was the Eiffel tower built?", 0, "1889"),
+        ("Where does tea grow on hills?", 2, "Darjeeling"),
+        ("How often is the Eiffel tower painted?", 1, "every seven years"),
+        ("Where was tea first drunk?", 3, "China"),
+    ]
+    examples = [
+        SpanExample(str(i), q, contexts[c], ((a, contexts[c].index(a)),), "t")
+        for i, (q, c, a) in enumerate(questions)
+    ]
+    tok = Tokenizer()
+    pairs = question_pairs(examples, tok, negatives=1)
+    assert [len(pair) for pair in pairs] == [3, 3, 3, 3]
+    for (_, pos, neg), other in zip(pairs, [1, 3, 0, 2], strict=True):
+        assert neg == tok.tokens(contexts[other]) and neg != pos
+    assert [len(pair) for pair in question_pairs(examples, tok)] == [2, 2, 2, 2]  # none by default
+
+
+def test_task_loss_scores_queries_against_positives_then_negatives():
+    """A batch of triples reaches the encoder's loss as B queries against B positives followed by
+    the B hard negatives (the diagonal of the [B, 2B] scores is correct)."""
+    from wenda.train.retrieval import RetrievalTask
+    from wenda.train.trainer import TrainConfig
+
+    seen = {}
+
+    class Recorder:
+        def loss(self, queries, passages):
+            seen["q"], seen["p"] = queries, passages
+            return torch.tensor(0.0)
+
+    batch = [(["q1"], ["p1"], ["n1"]), (["q2"], ["p2"], ["n2"])]
+    RetrievalTask(lambda rng: batch, batch, TrainConfig()).loss(Recorder(), batch)
+    assert seen == {"q": [["q1"], ["q2"]], "p": [["p1"], ["p2"], ["n1"], ["n2"]]}
+
+
 def test_ict_query_is_a_sentence_and_leaves_the_context_mostly():
     corpus = [[["a", "b"], ["c"], ["d", "e"]]] * 200 + [[["alone"]]]
     pairs = ict_pairs(corpus, np.random.default_rng(0))

@@ -10,7 +10,10 @@ corpus when nobody has labels, or from question-passage data when someone has.
   training sets give both): the ~100-word window of its context, cut as the index cuts documents,
   that holds the answer (DPR §3.1 and §4.1: the gold passage is the 100-word passage containing
   it; a whole context would pair COVID-QA's questions with the first words of a 4,000-word
-  article). The other passages of a batch are the negatives in every case.
+  article). The other passages of a batch are the negatives in every case; with ``negatives`` > 0
+  each question also brings that many BM25 hard negatives (DPR §3.2 and §5.2, "gold + 1 BM25
+  negative", its best setting): the best-scoring windows of the training contexts that hold none of
+  its answers (:func:`~wenda.train.distractors.distractors`, shared with the readers' training).
 
 Pairs are remade each epoch from the epoch's random generator, so a resumed run sees the same
 pairs as an uninterrupted one.
@@ -26,7 +29,7 @@ from wenda.corpus.split import sentence_spans, split_passages
 from wenda.text import Tokenizer
 
 Tokens = list[str]
-Pair = tuple[Tokens, Tokens]
+Pair = tuple[Tokens, ...]  # (query, positive passage, hard negative passages...)
 Passage = list[Tokens]  # a passage as the token lists of its sentences
 
 
@@ -67,16 +70,35 @@ def crop_pairs(
     return pairs
 
 
-def question_pairs(examples, tokenizer: Tokenizer, words: int = 100, overlap: int = 20) -> list[Pair]:
-    """(question, answering passage) of every answerable span example (``wenda.data.reading_train``):
-    the passage is the first window of :func:`~wenda.corpus.split.split_passages` (``words``,
-    ``overlap``) over the context that holds the first answer whole (else the one it starts in)."""
-    pairs = (
-        (tokenizer.tokens(ex.question), tokenizer.tokens(answer_window(ex, words, overlap)))
-        for ex in examples
-        if ex.answers
-    )
-    return [(q, p) for q, p in pairs if q and p]
+def question_pairs(
+    examples, tokenizer: Tokenizer, words: int = 100, overlap: int = 20, negatives: int = 0
+) -> list[Pair]:
+    """(question, answering passage, ``negatives`` hard negatives) of every answerable span example
+    (``wenda.data.reading_train``): the passage is the first window of
+    :func:`~wenda.corpus.split.split_passages` (``words``, ``overlap``) over the context that holds
+    the first answer whole (else the one it starts in); negatives: :func:`bm25_negatives`."""
+    answerable = [ex for ex in examples if ex.answers]
+    questions = [tokenizer.tokens(ex.question) for ex in answerable]
+    positives = [tokenizer.tokens(answer_window(ex, words, overlap)) for ex in answerable]
+    hard = bm25_negatives(answerable, questions, tokenizer, negatives, words, overlap)
+    return [(q, p, *n) for q, p, n in zip(questions, positives, hard, strict=True) if q and p]
+
+
+def bm25_negatives(
+    examples, questions: Sequence[Tokens], tokenizer: Tokenizer, k: int, words: int = 100, overlap: int = 20
+) -> list[list[Tokens]]:
+    """For each example, up to ``k`` of the ``words``-word windows of all the examples' contexts:
+    BM25's best for its question (``questions``, tokens) among those holding none of its answers
+    (so never its own positive). ``k`` = 0: no negatives, and no BM25 index is built."""
+    if k <= 0:
+        return [[] for _ in examples]
+    from wenda.train.distractors import distractors
+
+    contexts = list(dict.fromkeys(ex.context for ex in examples))
+    windows = [tokenizer.tokens(c[a:b]) for c in contexts for a, b in split_passages(c, words, overlap)]
+    golds = [tuple(" ".join(tokenizer.tokens(t)) for t, _ in ex.answers) for ex in examples]
+    picks = distractors(questions, windows, golds, k)
+    return [[windows[i] for i in chosen] for chosen in picks]
 
 
 def answer_window(example, words: int = 100, overlap: int = 20) -> str:

@@ -69,11 +69,13 @@ class RetrievalTask:
                 yield chunk
 
     def loss(self, model: Encoder, batch: list[Pair]) -> torch.Tensor:
-        return model.loss([q for q, _ in batch], [p for _, p in batch])
+        """The encoder's in-batch loss: the B positives, then every pair's hard negatives."""
+        negatives = [n for pair in batch for n in pair[2:]]
+        return model.loss([pair[0] for pair in batch], [pair[1] for pair in batch] + negatives)
 
     def evaluate(self, model: Encoder) -> dict[str, float]:
-        q = model.vectors([q for q, _ in self.dev], "query")  # [N, K]
-        p = model.vectors([p for _, p in self.dev], "passage")  # [N, K]
+        q = model.vectors([pair[0] for pair in self.dev], "query")  # [N, K]
+        p = model.vectors([pair[1] for pair in self.dev], "passage")  # [N, K]
         if model.hash is not None:
             p = binarize(torch.from_numpy(p)).numpy()
         return pair_metrics(ranks_of_diagonal(q @ p.T))
@@ -94,14 +96,16 @@ def _self_supervised(passages: Sequence[str], kind: str, tok) -> tuple[Callable,
     return (lambda rng: make(train, rng)), make(held, np.random.default_rng(12345))
 
 
-def _supervised(held_out_fraction: float, tok) -> tuple[list[Pair], list[Pair], dict]:
-    """Question-passage pairs of the reading-comprehension training sets, split by context."""
+def _supervised(held_out_fraction: float, tok, negatives: int = 0) -> tuple[list[Pair], list[Pair], dict]:
+    """Question-passage pairs of the reading-comprehension training sets, split by context; the
+    training pairs with ``negatives`` BM25 hard negatives each, the held-out ones without."""
     from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
     from wenda.train.pairs import question_pairs
 
     examples, reports = load_reading_training(DEFAULT_NAMES)
     train, held = split_held_out(examples, held_out_fraction)
-    return question_pairs(train, tok), question_pairs(held, tok), {k: str(v) for k, v in reports.items()}
+    pairs = question_pairs(train, tok, negatives=negatives)
+    return pairs, question_pairs(held, tok), {k: str(v) for k, v in reports.items()}
 
 
 HASH_SETTINGS = ("bits", "hash_gamma", "hash_margin")
@@ -143,6 +147,8 @@ def train_retriever(
     ``ict`` or ``crop``), from the question-passage pairs of the reading training sets
     (``supervised``), or both (pairs pooled; held-out pairs from both); writes ``training.json``.
     ``init`` starts from a saved encoder of that type (:func:`_initial`) instead of a fresh one.
+    The ``negatives`` setting (default 0 here) gives each supervised pair that many BM25 hard
+    negatives (:func:`wenda.train.pairs.question_pairs`); self-supervised pairs have none.
 
     Returns:
         the trainer's final state plus ``params``, ``train_pairs``, ``held_out`` and ``out``.
@@ -155,7 +161,7 @@ def train_retriever(
 
     if not supervised and not (self_supervised and passages):
         raise ValueError("nothing to train on: give passages with a self-supervised task, or supervised=True")
-    defaults = {"metric": "mrr", "batch_size": 64, "patience": 3}
+    defaults = {"metric": "mrr", "batch_size": 64, "patience": 3, "negatives": 0}
     overrides, config = split_settings("encode", model_name, {**defaults, **(settings or {})})
     tok, sources, dev, data = Tokenizer(TOKENIZER), [], [], {}
     if self_supervised and passages:
@@ -163,7 +169,7 @@ def train_retriever(
         sources.append(source)
         dev += held
     if supervised:
-        pairs, held, data = _supervised(0.05, tok)
+        pairs, held, data = _supervised(0.05, tok, config.negatives)
         sources.append(lambda rng, pairs=pairs: list(pairs))
         dev += held
     example = [p for s in sources for p in s(np.random.default_rng(0))]
