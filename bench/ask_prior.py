@@ -82,11 +82,16 @@ def main() -> None:
     args = parser.parse_args()
 
     from wenda.collection import Collection
-    from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+    from wenda.data.reading_train import (
+        DEFAULT_NAMES,
+        HELD_OUT_FRACTION,
+        load_reading_training,
+        split_held_out,
+    )
     from wenda.read.answer import load_reader
 
     examples, _ = load_reading_training(DEFAULT_NAMES)
-    _, held = split_held_out(examples, 0.05)
+    _, held = split_held_out(examples, HELD_OUT_FRACTION)
     questions = [ex for ex in held if not ex.is_impossible]
     corpus = args.work / "corpus" / "contexts.jsonl"
     contexts = _corpus(examples, corpus) if not corpus.exists() else sum(1 for _ in corpus.open())

@@ -13,6 +13,13 @@ the copy leaves out; the reader does not use wenda's word vocabulary, so 1,000 w
     python bench/default_reader.py pack RUN wenda/models/reader-minilm --keep-words 1000 --int8 \
         --from-package bert.embeddings.word_embeddings.weight
 
+The packaged encoder (``wenda/models/encoder-minilm``, ``--encoder minilm``) is all-MiniLM-L6-v2
+fine-tuned on question-passage pairs (``wenda train retriever --model minilm --supervised``),
+packed the same way:
+
+    python bench/default_reader.py pack RUN wenda/models/encoder-minilm --kind encode \
+        --keep-words 1000 --int8 --from-package bert.embeddings.word_embeddings.weight
+
 ``init`` builds exactly what ``wenda train reader`` builds before its first step (the same
 vocabulary from the training split, the same GloVe initialisation, the same seed) and saves it.
 """
@@ -26,14 +33,19 @@ from pathlib import Path
 
 def init(out: Path, model_name: str, settings: dict) -> None:
     import wenda.read  # noqa: F401
-    from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+    from wenda.data.reading_train import (
+        DEFAULT_NAMES,
+        HELD_OUT_FRACTION,
+        load_reading_training,
+        split_held_out,
+    )
     from wenda.nn.modeldir import save_model
     from wenda.read.base import TOKENIZER
     from wenda.text import Tokenizer
     from wenda.train.setup import build_model, split_settings
 
     overrides, config = split_settings("read", model_name, settings)
-    train, _ = split_held_out(load_reading_training(DEFAULT_NAMES)[0], 0.05)
+    train, _ = split_held_out(load_reading_training(DEFAULT_NAMES)[0], HELD_OUT_FRACTION)
     tok = Tokenizer(TOKENIZER)
     texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
     model = build_model("read", model_name, texts, config, overrides)
@@ -49,10 +61,10 @@ def init(out: Path, model_name: str, settings: dict) -> None:
     )
 
 
-def pack(src: Path, dst: Path, keep_words: int, int8: bool, from_package: list[str]) -> None:
+def pack(src: Path, dst: Path, kind: str, keep_words: int, int8: bool, from_package: list[str]) -> None:
     from wenda.nn.shrink import shrink_model
 
-    print(json.dumps(shrink_model(src, dst, "read", keep_words, int8=int8, from_package=from_package)))
+    print(json.dumps(shrink_model(src, dst, kind, keep_words, int8=int8, from_package=from_package)))
 
 
 def main() -> None:
@@ -67,6 +79,7 @@ def main() -> None:
     p = sub.add_parser("pack")
     p.add_argument("src", type=Path)
     p.add_argument("dst", type=Path)
+    p.add_argument("--kind", choices=["read", "encode"], default="read", help="a reader or an encoder")
     p.add_argument("--keep-words", type=int, default=60_000)
     p.add_argument("--int8", action="store_true", help="weight matrices as int8 rows")
     p.add_argument(
@@ -78,7 +91,7 @@ def main() -> None:
 
         init(args.out, args.model, parse_settings(args.set))
     else:
-        pack(args.src, args.dst, args.keep_words, args.int8, args.from_package)
+        pack(args.src, args.dst, args.kind, args.keep_words, args.int8, args.from_package)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ and fused, on squad-open and nq-open; index bytes per passage, query latency, en
                                           [--minutes 25] [--set k=v ...] [--work DIR]
     python bench/dense_retrieval.py pretrained NAME --model minilm [--set k=v]   # saved as is, untrained
     python bench/dense_retrieval.py eval NAME [--dataset squad-open|nq-open] [--work DIR]
-    python bench/dense_retrieval.py fusion NAME [--work DIR]     # choose the hybrid default on a dev set
+    python bench/dense_retrieval.py fusion NAME [--dataset held-out-open|nq-open] [--work DIR]
+                                          # choose the hybrid default on a dev set
     python bench/dense_retrieval.py report [--work DIR]
 
 Encoders train on the 10,033 Wikipedia summaries only (``corpus``: an index of them, the nq-open
@@ -151,36 +152,32 @@ def _top20(runs_per_q, answers_per_q, texts, fuse) -> float:
     return 100.0 * found / max(len(runs_per_q), 1)
 
 
+def _dev_questions(dataset: str) -> tuple[str, list]:
+    """The dev questions of a fusion run: held-out-open's (the reading training sets' held-out
+    questions, ``wenda.data.held_out_open``), or for nq-open EfficientQA's dev questions (1,800,
+    not NQ-open dev, which the tables use)."""
+    if dataset == "nq-open":
+        from wenda.data.nq_open import load_nq_open
+        from wenda.data.paths import require
+
+        return "nq-open efficientqa dev", load_nq_open(require("nq-open/NQ-open.efficientqa.dev.1.1.jsonl"))
+    from wenda.data.held_out_open import build_held_out_open
+
+    return "held-out-open", build_held_out_open()[1]
+
+
 def fusion(args) -> None:
-    """Grid over the fusion method and weight on NQ-open's EfficientQA dev questions (1,800, not
-    used by any table) over the Wikipedia summaries, with encoder NAME: BM25 and learned runs are
-    retrieved once (depth 100), then fused per setting. Writes WORK/NAME/fusion.json."""
-    from wenda.data.nq_open import load_nq_open
-    from wenda.data.paths import require
+    """Grid over the fusion method and weight on a dev set (:func:`_dev_questions`) with encoder
+    NAME: BM25 and learned runs are retrieved once (depth 100), then fused per setting. Writes
+    WORK/NAME/fusion-DATASET.json."""
+    from wenda.collection import Collection
     from wenda.index.fusion import interpolate, reciprocal_rank_fusion
 
-    encoder, index = args.work / args.name, args.work / f"index-nq-open-{args.name}"
+    encoder, index = args.work / args.name, args.work / f"index-{args.dataset}-{args.name}"
     learned = _learned(encoder)
-    _wenda(
-        "eval",
-        "retrieval",
-        "--dataset",
-        "nq-open",
-        "--encoder",
-        str(encoder),
-        "--index",
-        str(index),
-        "-r",
-        "bm25",
-        "-r",
-        learned,
-        "--limit",
-        "1",
-        "--json",
-    )  # fmt: skip  (builds the index)
-    questions = load_nq_open(require("nq-open/NQ-open.efficientqa.dev.1.1.jsonl"))
-    from wenda.collection import Collection
-
+    build = ["--dataset", args.dataset, "--encoder", str(encoder), "--index", str(index), "-r", "bm25"]
+    _wenda("eval", "retrieval", *build, "-r", learned, "--limit", "1", "--json")  # builds the index
+    described, questions = _dev_questions(args.dataset)
     with Collection.open(index) as col:
         bm25, dense = col.retriever("bm25"), col.retriever(learned)
         runs = [(bm25.search(q.question, 100), dense.search(q.question, 100)) for q in questions]
@@ -198,14 +195,8 @@ def fusion(args) -> None:
                 runs, answers, texts, lambda r, ws=weights, n=norm: interpolate(r, ws, n)
             )
     best = max(grid, key=lambda key: (grid[key], key.startswith("rrf")))
-    out = {
-        "dataset": "nq-open efficientqa dev",
-        "questions": len(questions),
-        "top20": grid,
-        "best": best,
-        "date": _now(),
-    }
-    (encoder / "fusion.json").write_text(json.dumps(out, indent=2))
+    out = {"dataset": described, "questions": len(questions), "top20": grid, "best": best, "date": _now()}
+    (encoder / f"fusion-{args.dataset}.json").write_text(json.dumps(out, indent=2))
     print(json.dumps(out))
 
 
@@ -253,6 +244,8 @@ def main() -> None:
             p.add_argument("--minutes", type=float, default=25.0)
         if name == "eval":
             p.add_argument("--dataset", default="squad-open")
+        if name == "fusion":
+            p.add_argument("--dataset", choices=["held-out-open", "nq-open"], default="held-out-open")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     commands = {

@@ -20,7 +20,7 @@ app.add_typer(eval_app, name="eval")
 
 @eval_app.command("retrieval")
 def retrieval_cmd(
-    dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open or nq-open"),
+    dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open, nq-open, or the dev set held-out-open"),
     retriever: list[str] = typer.Option(
         None,
         "--retriever",

@@ -52,10 +52,11 @@ def learned_retrievers(
     from wenda.cli.common import require_ml
 
     require_ml()
-    import wenda.encode  # noqa: F401 - registers the encoders
+    from wenda.encode import encoder_directory  # also registers the encoders
     from wenda.nn.modeldir import ModelError, load_model
 
     try:
+        encoder = encoder_directory(encoder)
         model, _ = load_model(encoder, "encode")
     except ModelError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -86,7 +87,7 @@ def index_cmd(
     encoder: Path = typer.Option(
         None,
         "--encoder",
-        help="a trained encoder (wenda train retriever): adds the dense or binary retriever",
+        help="a trained encoder (wenda train retriever) or the packaged one, minilm: adds the dense or binary retriever",
     ),
     bits: int = typer.Option(None, "--bits", help="expect a binary encoder with codes of this many bits"),
     binary_index: str = typer.Option("flat", "--binary-index", help="Hamming search: flat, hnsw or ivf"),

@@ -185,6 +185,11 @@ def load_reading_training(
     return examples, reports
 
 
+# The share of contexts every training run holds out (readers, retrievers, their dev sets): the
+# same split everywhere, so a held-out question is unseen by every packaged model.
+HELD_OUT_FRACTION = 0.05
+
+
 def _bucket(key: str, salt: str) -> float:
     digest = hashlib.blake2b(f"{salt}\0{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64

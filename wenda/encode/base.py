@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -35,12 +36,27 @@ from wenda.hashing import HashLayer, bpr_loss
 from wenda.nn import pad_ids, padded_length
 from wenda.nn.batching import by_length
 from wenda.nn.model import ConfigBase, NeuralModel
+from wenda.nn.modeldir import PACKAGED, packaged_or_path
 from wenda.text import TokenizerConfig
 
 # As for the neural rankers: every word as written (lowercased), no stemming, no stopword removal.
 TOKENIZER = TokenizerConfig(stopwords=None, stemmer=None)
 SIDES = ("query", "passage")
 SIMILARITIES = ("cosine", "dot")
+# The encoder shipped inside the package, by name (bench/default_reader.py pack --kind encode):
+# "minilm", all-MiniLM-L6-v2 fine-tuned on question-passage pairs, packed as the MiniLM reader is
+# (int8 rows; the package's word-piece table not stored), so it needs wenda[minilm].
+PACKAGED_ENCODERS = {"minilm": PACKAGED / "encoder-minilm"}
+
+
+def encoder_directory(directory: str | Path) -> Path:
+    """A trained encoder's directory given as a path, or the packaged encoder's name (``minilm``;
+    a name wins only where no directory of that name exists).
+
+    Raises:
+        wenda.nn.modeldir.ModelError: a packaged encoder missing from this installation.
+    """
+    return packaged_or_path(directory, PACKAGED_ENCODERS, "encoder")
 
 
 @dataclass

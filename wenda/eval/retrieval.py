@@ -37,6 +37,7 @@ def write_jsonl_corpus(docs, path: Path) -> Path:
 
 
 def _builders() -> dict[str, Callable]:
+    from wenda.data.held_out_open import build_held_out_open
     from wenda.data.nq_open import build_nq_open
     from wenda.data.open_qa import build_curated_trec, build_webquestions
 
@@ -45,17 +46,20 @@ def _builders() -> dict[str, Callable]:
         "nq-open": build_nq_open,
         "curated-trec": build_curated_trec,
         "webquestions": build_webquestions,
+        "held-out-open": build_held_out_open,
     }
 
 
-BENCHMARKS = ("squad-open", "nq-open", "curated-trec", "webquestions")
-# The document set each benchmark searches (its corpus file's name): the last three share the
-# Wikipedia summaries, so one index serves them all.
+# held-out-open is a dev set (training-side questions: ``wenda.data.held_out_open``), the rest tests.
+BENCHMARKS = ("squad-open", "nq-open", "curated-trec", "webquestions", "held-out-open")
+# The document set each benchmark searches (its corpus file's name): nq-open, curated-trec and
+# webquestions share the Wikipedia summaries, so one index serves them all.
 CORPUS = {
     "squad-open": "squad-open",
     "nq-open": "nq-open",
     "curated-trec": "nq-open",
     "webquestions": "nq-open",
+    "held-out-open": "held-out-open",
 }
 
 

@@ -36,10 +36,26 @@ from wenda.text.vocab import Vocab, VocabError
 
 FORMAT = 1
 CONFIG, WEIGHTS, VOCAB = "config.json", "model.safetensors", "vocab.json"
+PACKAGED = Path(__file__).resolve().parent.parent / "models"  # the models shipped in the package
 
 
 class ModelError(WendaError):
     """A model directory that is missing, incomplete, corrupt or of another version."""
+
+
+def packaged_or_path(directory: str | Path, packaged: dict[str, Path], what: str) -> Path:
+    """``directory``, or the packaged model ``packaged[directory]`` when it is one of those names
+    and no directory of that name exists (a path always wins).
+
+    Raises:
+        ModelError: a packaged model missing from this installation.
+    """
+    name = str(directory)
+    if name not in packaged or Path(directory).is_dir():
+        return Path(directory)
+    if not (packaged[name] / CONFIG).exists():
+        raise ModelError(f"the packaged {what} {name!r} is missing from this installation ({packaged[name]})")
+    return packaged[name]
 
 
 def save_model(

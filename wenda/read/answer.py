@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from wenda.nn.modeldir import PACKAGED, packaged_or_path
 from wenda.nn.precision import autocast, check_precision
 from wenda.read.base import Reader
 from wenda.read.calibrate import Calibration
@@ -177,8 +178,7 @@ class ReaderService:
 # "default", a DrQA reader (fast: 20 passages in under 100 ms on 2 cores), and "minilm", the
 # fine-tuned all-MiniLM-L6-v2 reader (more accurate, 6-13x slower; it needs wenda[minilm], and
 # its file holds only what fine-tuning changed beyond the package's word-piece table, as int8 rows).
-_MODELS = Path(__file__).resolve().parent.parent / "models"
-PACKAGED_READERS = {"default": _MODELS / "reader", "minilm": _MODELS / "reader-minilm"}
+PACKAGED_READERS = {"default": PACKAGED / "reader", "minilm": PACKAGED / "reader-minilm"}
 DEFAULT_READER = PACKAGED_READERS["default"]
 
 
@@ -189,16 +189,7 @@ def reader_directory(directory: str | Path | None = None) -> Path:
     Raises:
         wenda.nn.modeldir.ModelError: a packaged reader missing from this installation.
     """
-    from wenda.nn.modeldir import ModelError
-
-    name = "default" if directory is None else str(directory)
-    if name not in PACKAGED_READERS or (directory is not None and Path(directory).is_dir()):
-        return Path(directory)
-    if not (PACKAGED_READERS[name] / "config.json").exists():
-        raise ModelError(
-            f"the packaged reader {name!r} is missing from this installation ({PACKAGED_READERS[name]})"
-        )
-    return PACKAGED_READERS[name]
+    return packaged_or_path("default" if directory is None else directory, PACKAGED_READERS, "reader")
 
 
 def load_reader(

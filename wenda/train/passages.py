@@ -32,9 +32,14 @@ def _examples(split: str) -> list:
     if split == "test":
         examples = _squad_dev()
     elif split in ("train", "dev"):
-        from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
+        from wenda.data.reading_train import (
+            DEFAULT_NAMES,
+            HELD_OUT_FRACTION,
+            load_reading_training,
+            split_held_out,
+        )
 
-        train, held = split_held_out(load_reading_training(DEFAULT_NAMES)[0], 0.05)
+        train, held = split_held_out(load_reading_training(DEFAULT_NAMES)[0], HELD_OUT_FRACTION)
         examples = train if split == "train" else held
     else:
         raise ValueError(f"unknown split {split!r} of the passages dataset; use train, dev or test")

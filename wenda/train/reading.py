@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from wenda.data.reading_train import HELD_OUT_FRACTION
 from wenda.eval.squad import exact_match, f1
 from wenda.nn.modeldir import save_model
 from wenda.read.answer import ReaderService
@@ -155,7 +156,7 @@ def train_reader(
     out: Path,
     settings: dict | None = None,
     sets: Sequence[str] | None = None,
-    held_out_fraction: float = 0.05,
+    held_out_fraction: float = HELD_OUT_FRACTION,
     progress: bool = True,
     init: Path | None = None,
     teacher: Path | None = None,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from wenda.data.reading_train import HELD_OUT_FRACTION
 from wenda.encode.base import TOKENIZER, Encoder
 from wenda.hashing import binarize
 from wenda.nn.modeldir import save_model
@@ -169,7 +170,7 @@ def train_retriever(
         sources.append(source)
         dev += held
     if supervised:
-        pairs, held, data = _supervised(0.05, tok, config.negatives)
+        pairs, held, data = _supervised(HELD_OUT_FRACTION, tok, config.negatives)
         sources.append(lambda rng, pairs=pairs: list(pairs))
         dev += held
     example = [p for s in sources for p in s(np.random.default_rng(0))]

@@ -1,0 +1,34 @@
+"""The held-out-open dev set: the reading training sets' held-out questions asked of their contexts
+among the Wikipedia summaries (never a question any packaged model trained on)."""
+
+from __future__ import annotations
+
+import wenda.data.held_out_open as held_out_open
+from wenda.data.reading import SpanExample
+from wenda.data.reading_train import HELD_OUT_FRACTION, load_reading_training, split_held_out
+
+
+def test_held_out_contexts_then_summaries(tiny_data, monkeypatch):
+    examples = [
+        SpanExample(
+            f"q{i}", f"Question {i}?", f"Context number {i // 2}.", (("number", 8),) if i % 2 else (), "s"
+        )
+        for i in range(400)
+    ]
+    monkeypatch.setattr(held_out_open, "load_reading_training", lambda names, root: (examples, {}))
+    docs, questions = held_out_open.build_held_out_open(tiny_data)
+    _, held = split_held_out(examples, HELD_OUT_FRACTION)
+    contexts = list(dict.fromkeys(ex.context for ex in held))
+    assert held and [d.text for d in docs[: len(contexts)]] == contexts
+    assert [d.source for d in docs[len(contexts) :]] == ["wiki/Oxygen", "wiki/AC/DC"]
+    assert [q.id for q in questions] == [f"s/{ex.id}" for ex in held if ex.answers]  # answerable only
+    assert all(q.answers == ("number",) and q.context in contexts for q in questions)
+
+
+def test_real_held_out_open_counts(data_dir):
+    """Measured on ../shared/data: 1,902 answerable held-out questions, 901 held-out contexts."""
+    docs, questions = held_out_open.build_held_out_open(data_dir)
+    held = [d for d in docs if d.source.startswith("held-out/")]
+    assert (len(held), len(docs) - len(held), len(questions)) == (901, 10033, 1902)
+    train, _ = split_held_out(load_reading_training(root=data_dir)[0], HELD_OUT_FRACTION)
+    assert not {d.text for d in held} & {ex.context for ex in train}
