@@ -8,13 +8,14 @@ import math
 
 import pytest
 
+from tests.cli.test_cli import wenda
 from tests.train.test_reading import train_tiny
 
 torch = pytest.importorskip("torch")
 
 from wenda.read.base import ReaderOutput, rank_weighted  # noqa: E402
 from wenda.train.distractors import distractors, every  # noqa: E402
-from wenda.train.grouped import _group_log_softmax, reward  # noqa: E402
+from wenda.train.grouped import _group_log_softmax, reinforce, reward, supervised  # noqa: E402
 
 
 def test_distractors_are_bm25_best_without_the_answer():
@@ -29,6 +30,24 @@ def test_distractors_are_bm25_best_without_the_answer():
     assert picks == [[1, 2]] or picks == [[2, 1]]
     none_left = distractors([["paris"]], windows[:2], [("paris",)], k=3)
     assert none_left == [[]]
+    assert distractors([["paris"], ["milk"]], windows, [("seine",), ("x",)], k=0) == [[], []]
+
+
+@pytest.mark.parametrize("objective", [supervised, reinforce])
+def test_groups_of_the_gold_passage_alone_train_only_the_reader(objective):
+    """``negatives=0`` (R^3's reader pre-training): with one passage per question the ranker's
+    softmax is 1, so its terms are 0 and give its logits no gradient."""
+    from types import SimpleNamespace
+
+    start, end = torch.randn(2, 4), torch.randn(2, 4)
+    rank = torch.randn(2, requires_grad=True)
+    mask = torch.ones(2, 4, dtype=torch.bool)
+    batch = [(["q"], [["a", "b", "c", "d"]], 1, 2, ("b c",)), (["q"], [["e", "f", "g", "h"]], 0, 0, ("e",))]
+    model = SimpleNamespace(config=SimpleNamespace(rank_weight=1.0))
+    loss = objective(model, ReaderOutput(start, end, None, rank), mask, torch.tensor([0, 1]), batch)
+    loss.backward()
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+    assert torch.all(rank.grad.abs() < 1e-6)
 
 
 def test_every_spreads_a_share():
@@ -79,6 +98,21 @@ def test_train_a_ranking_reader_cli(tmp_path, monkeypatch, model):
     assert report["epoch"] == 1 and report["train_examples"] >= 1
     training = json.loads((out / "training.json").read_text())
     assert training["history"][0]["loss"] > 0
+
+
+def test_r3_pretrained_on_gold_passages_continues_with_distractors(tmp_path, monkeypatch):
+    """R^3's schedule: the reader first (``negatives=0``), then ``--init`` joint training."""
+    pre, joint = tmp_path / "pre", tmp_path / "joint"
+    first = train_tiny(tmp_path, monkeypatch, "r3", pre, "epochs=1", "negatives=0")
+    assert first["epoch"] == 1
+    flags = [x for kv in ("threads=1", "batch_size=2", "epochs=1", "negatives=2") for x in ("--set", kv)]
+    r = wenda(
+        "train", "reader", "--model", "r3", "--data", "covid-qa", "--init", str(pre), "--out", str(joint),
+        "-q", "--json", *flags,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    training = json.loads((joint / "training.json").read_text())
+    assert training["init"] == str(pre) and training["history"][0]["loss"] > 0
 
 
 def test_shared_normalisation_is_one_softmax_over_the_group_s_windows():

@@ -23,7 +23,10 @@ Match-LSTM), 50d GloVe, dropout 0.2.
 
 Departures: the paper pre-trains the ranker with a supervised loss (passages containing the answer
 are positive) and then trains by REINFORCE; here that supervised cross-entropy stays in the loss,
-weighted ``rank_weight`` (0 gives pure REINFORCE), so one run does both. The REINFORCE
+weighted ``rank_weight`` (0 gives pure REINFORCE), so one run does both. The reader's pre-training
+is a first run with ``--set negatives=0`` (groups of the gold passage alone: the ranker's softmax is
+1, its terms 0, so only the reader learns, at a quarter of a 4-passage group's cost), then joint
+training from it with ``--init`` and distractors. The REINFORCE
 baseline is the expected reward under ``γ`` over the question's passages (computed exactly: every
 passage's answer is decoded anyway), which lowers the variance and leaves the gradient's
 expectation unchanged. The optional no-answer logit (not in the paper) is Match-LSTM's head (max-pooled

@@ -32,6 +32,8 @@ def distractors(
 ) -> list[list[int]]:
     """For each question (tokens), up to ``k`` indices of ``windows`` (token lists): the BM25 best
     whose text holds none of the question's ``golds`` answers (texts, tokens joined by spaces)."""
+    if k <= 0:  # groups of the gold passage alone (R^3's reader pre-training, ``negatives=0``)
+        return [[] for _ in questions]
     import bm25s
 
     retrieval = Tokenizer()

@@ -17,6 +17,9 @@ names its objective in ``Reader.rank_objective``:
   over the group (exact: every passage's answer is decoded); plus ``rank_weight`` times the
   supervised cross-entropy (R^3's pre-training, kept in the loss).
 
+With ``negatives=0`` a group is the gold passage alone: both ranking terms are 0 and only the reader
+learns (R^3's reader pre-training; a later run continues from it with ``--init`` and distractors).
+
 Readers that do not rank passages may train on groups too (``shared_norm``): Clark & Gardner 2018
 ("Simple and Effective Multi-Paragraph Reading Comprehension", §2.3, shared normalisation) score
 every window of a group and take one softmax over all their positions (and, for a reader with a
