@@ -12,7 +12,8 @@ are then aggregated at each weight of the grid and scored with SQuAD's EM/F1 (to
     python bench/ask_prior.py [--work DIR] [--dataset training|held-out-open] [--encoder DIR|NAME]
         [--reader DIR|NAME] [--retriever bm25] [--passages 10] [--precision fp32]
 
-Writes ``WORK/ask-prior.json`` (``--out``); the index is kept in ``WORK/index`` (built once).
+Writes ``WORK/ask-prior.json`` (``--out``); the index is kept in ``WORK/index`` (``training``) or
+``WORK/index-held-out-open``, built once and reused.
 """
 
 from __future__ import annotations
