@@ -10,7 +10,7 @@ dense and hybrid retrieval too). Each question's passages are retrieved and read
 are then aggregated at each weight of the grid and scored with SQuAD's EM/F1 (top answer).
 
     python bench/ask_prior.py [--work DIR] [--dataset training|held-out-open] [--encoder DIR|NAME]
-        [--reader DIR|NAME] [--retriever bm25] [--passages 10] [--precision fp32]
+        [--reader DIR|NAME] [--retriever bm25] [--passages 10] [--context 0] [--precision fp32]
 
 Writes ``WORK/ask-prior.json`` (``--out``); the index is kept in ``WORK/index`` (``training``) or
 ``WORK/index-held-out-open``, built once and reused.
@@ -78,14 +78,18 @@ def _held_out_open(work: Path, retriever: str, encoder: Path | None):
     return col, [(q.question, list(q.answers)) for q in questions]
 
 
-def _read(col, reader, questions, retriever: str, passages: int) -> list[tuple]:
-    """(golds, spans, hits) per (question, golds): retrieved and read once."""
+def _read(col, reader, questions, retriever: str, passages: int, context: int) -> list[tuple]:
+    """(golds, spans, hits) per (question, golds): retrieved (each passage widened by ``context``
+    neighbours on each side) and read once."""
     from wenda import pipeline
 
     rows = []
     for i in range(0, len(questions), BATCH):
         part = questions[i : i + BATCH]
-        hits = [pipeline.search(col, q, passages, retriever=retriever) for q, _ in part]
+        hits = [
+            pipeline.widen(col, pipeline.search(col, q, passages, retriever=retriever), context)
+            for q, _ in part
+        ]
         read = reader.read_many([q for q, _ in part], [[h.text for h in hs] for hs in hits], pipeline.SPANS)
         rows += [(golds, spans, hs) for (_, golds), hs, (spans, _) in zip(part, hits, read, strict=True)]
     return rows
@@ -117,6 +121,7 @@ def main() -> None:
     parser.add_argument("--encoder", type=Path, default=None, help="held-out-open: an encoder (dir or name)")
     parser.add_argument("--retriever", default="bm25")
     parser.add_argument("--passages", type=int, default=10)
+    parser.add_argument("--context", type=int, default=0, help="neighbouring passages read on each side")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions (0: all)")
     args = parser.parse_args()
 
@@ -132,7 +137,12 @@ def main() -> None:
     questions = questions[: args.limit or None]
     with col:
         rows = _read(
-            col, load_reader(args.reader, precision=args.precision), questions, args.retriever, args.passages
+            col,
+            load_reader(args.reader, precision=args.precision),
+            questions,
+            args.retriever,
+            args.passages,
+            args.context,
         )
         counts = col.store.counts()
     grid = {str(beta): _scores(rows, beta) for beta in GRID}
@@ -140,7 +150,7 @@ def main() -> None:
     out = {
         "dev": DEV[args.dataset], "dataset": args.dataset,
         "questions": len(questions), "documents": counts["documents"], "passages": counts["passages"],
-        "retriever": args.retriever, "encoder": str(args.encoder) if args.encoder else None, "passages_read": args.passages, "reader": str(args.reader or "packaged"), "precision": args.precision,
+        "retriever": args.retriever, "encoder": str(args.encoder) if args.encoder else None, "passages_read": args.passages, "context": args.context, "reader": str(args.reader or "packaged"), "precision": args.precision,
         "grid": grid, "best": best, "seconds": round(time.perf_counter() - started),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

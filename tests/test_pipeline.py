@@ -133,3 +133,45 @@ def test_questions_asked_together_get_what_each_gets_alone(collection):
     assert [(r.answers, r.passages, r.abstained) for r in together] == [
         (r.answers, r.passages, r.abstained) for r in alone
     ]
+
+
+@pytest.fixture
+def long_doc(tmp_path):
+    """One document of 400 numbered words: passages of 100 words, 20 shared (starts 0, 80, 160 ...)."""
+    folder = tmp_path / "long"
+    folder.mkdir()
+    words = [f"w{i}" for i in range(400)]
+    words[250] = "Zanzibar"
+    (folder / "long.txt").write_text(" ".join(words))
+    with Collection.open_or_create(tmp_path / "long-idx", ["bm25"]) as col:
+        col.add([folder])
+        yield col
+
+
+def test_widen_reads_each_passage_with_its_neighbours_and_merges_overlaps(long_doc):
+    doc = long_doc.store.document(1)["text"]
+    hits = long_doc.search("w130", k=1)  # the passage of words 80-179
+    assert pipeline.widen(long_doc, hits, 0) == hits
+    (hit,) = hits
+    (wide,) = pipeline.widen(long_doc, [hit], 1)
+    assert wide.passage_id == hit.passage_id and wide.rank == hit.rank
+    assert wide.start < hit.start and wide.end > hit.end and wide.text == doc[wide.start : wide.end]
+    assert hit.text in wide.text
+    ranked = long_doc.search("w5 w85 w170 w250 w330", k=5)  # all five passages, best first
+    merged = pipeline.widen(long_doc, ranked, 1)  # every passage's neighbourhood overlaps another's
+    assert len(merged) == 1 and merged[0].text == doc and merged[0].rank == ranked[0].rank == 1
+    first, last = min(ranked, key=lambda h: h.start), max(ranked, key=lambda h: h.start)
+    apart = pipeline.widen(long_doc, [first, last], 1)  # words 0-179 and 240-399: apart, kept two
+    assert [(h.passage_id, h.text) for h in apart] == [
+        (first.passage_id, doc[first.start : apart[0].end]),
+        (last.passage_id, doc[apart[1].start : last.end]),
+    ]
+
+
+def test_ask_with_context_finds_the_answer_beside_the_retrieved_passage(long_doc):
+    reader = Reader("Zanzibar", 0.9, 0.01)
+    question = "w10 w12 w14"  # retrieves the first passage (words 0-99); the answer is word 250
+    assert pipeline.ask(long_doc, question, reader, passages=1).abstained
+    (answer,) = pipeline.ask(long_doc, question, reader, passages=1, context=2).answers
+    doc = long_doc.store.document(answer.hit.doc_id)["text"]
+    assert doc[answer.doc_start : answer.doc_end] == "Zanzibar"

@@ -86,6 +86,7 @@ class Wenda:
         return pipeline.ask_many(
             self.collection, questions, self.reader, passages or s.ask_passages, retriever,
             self.reranker, top=top, min_confidence=s.ask_min_confidence, rank_prior=s.ask_rank_prior,
+            context=s.ask_context,
         )  # fmt: skip
 
     def close(self) -> None:

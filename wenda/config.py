@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         description="ask: weight of the retriever's ranking beside the reader's (rank ** -w; 0: the "
         "reader alone; 2 chosen on held-out training questions, bench/ask_prior.py)",
     )
+    ask_context: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="ask: neighbouring passages of the same document read with each retrieved one, on each side",
+    )
     ask_min_confidence: float = Field(
         0.0,
         ge=0,

@@ -48,6 +48,29 @@ def default_retriever(collection: Collection) -> str | None:
     return HYBRID if any(name in LEARNED for name in collection.meta["retrievers"]) else None
 
 
+def widen(collection: Collection, hits: Sequence[Hit], neighbours: int) -> list[Hit]:
+    """``hits`` with each passage read together with its ``neighbours`` passages of the same
+    document on each side, so the reader sees the context around a retrieved passage (as DrQA reads
+    whole paragraphs and the reader trained on whole contexts). A hit whose widened span overlaps a
+    better-ranked one's of the same document is merged into it (the union is read once, at the
+    better rank), so no text is read, and no answer counted, twice. ``neighbours`` = 0: ``hits``."""
+    if neighbours <= 0 or not hits:
+        return list(hits)
+    spans = collection.store.neighbourhoods([h.passage_id for h in hits], neighbours)
+    kept: list[Hit] = []
+    for hit in hits:
+        start, end = spans.get(hit.passage_id, (hit.start, hit.end))
+        same = [k for k in kept if k.doc_id == hit.doc_id and k.start < end and start < k.end]
+        if same:  # joins every overlapping one into the best-ranked of them
+            start, end = min(start, *(k.start for k in same)), max(end, *(k.end for k in same))
+            at = kept.index(same[0])
+            kept = [k for k in kept if k not in same[1:]]
+            kept[at] = replace(same[0], start=start, end=end)
+        else:
+            kept.append(replace(hit, start=start, end=end))
+    return [replace(h, text=collection.store.text_span(h.doc_id, h.start, h.end) or h.text) for h in kept]
+
+
 def aggregate(spans: Sequence, hits: Sequence[Hit], rank_prior: float = 0.0) -> list[AnswerHit]:
     """Evidence aggregation (R^3, Wang et al. 2018, "strength"): reader spans (``wenda.read.answer.
     Answer``, indexing ``hits``) that normalise to the same answer (SQuAD's rules: "the Seine" is
@@ -117,14 +140,16 @@ def ask_many(
     top: int = 3,
     min_confidence: float = 0.0,
     rank_prior: float = 0.0,
+    context: int = 0,
 ) -> list[AskResult]:
     """:func:`ask` for several questions, their passages read together
     (:meth:`~wenda.read.answer.ReaderService.read_many`: fewer, fuller forward passes, which is how
-    the HTTP API serves concurrent requests). Each result equals :func:`ask`'s for its question;
+    the HTTP API serves concurrent requests); with ``context`` > 0 each passage is read with that
+    many neighbours on each side (:func:`widen`). Each result equals :func:`ask`'s for its question;
     its ``read`` time is the shared reading's."""
     name = retriever or default_retriever(collection)
     searched = [search_timed(collection, q, passages, name, reranker, depth) for q in questions]
-    found, timings = [h for h, _ in searched], [t for _, t in searched]
+    found, timings = [widen(collection, h, context) for h, _ in searched], [t for _, t in searched]
     clock = time.perf_counter()
     read = reader.read_many(list(questions), [[h.text for h in hits] for hits in found], top_k=SPANS)
     read_ms = _lap(clock)

@@ -184,6 +184,7 @@ def reader_cmd(
 _QA_SETTINGS = (
     "ask_passages",
     "ask_rank_prior",
+    "ask_context",
     "hybrid_fusion",
     "hybrid_weight",
     "hybrid_depth",

@@ -232,6 +232,30 @@ class Store:
                     )
         return out
 
+    def neighbourhoods(self, ids: Sequence[int], n: int) -> dict[int, tuple[int, int]]:
+        """Passage id -> the character span (start, end) in its document of the passage with its
+        ``n`` neighbours on each side (a document's passages have consecutive ids, in order)."""
+        out: dict[int, tuple[int, int]] = {}
+        with self._reading():
+            for chunk in range(0, len(ids), 500):
+                part = list(ids[chunk : chunk + 500])
+                rows = self.conn.execute(
+                    "SELECT p.id, min(q.start), max(q.end) FROM passages p JOIN passages q "
+                    "ON q.doc_id = p.doc_id AND q.id BETWEEN p.id - ? AND p.id + ? "
+                    f"WHERE p.id IN ({','.join('?' * len(part))}) GROUP BY p.id",
+                    [n, n, *part],
+                )
+                out.update({pid: (start, end) for pid, start, end in rows})
+        return out
+
+    def text_span(self, doc_id: int, start: int, end: int) -> str:
+        """The characters ``start:end`` of document ``doc_id`` ("" when it is gone)."""
+        with self._reading():
+            row = self.conn.execute(
+                "SELECT substr(text, ? + 1, ? - ?) FROM documents WHERE id = ?", (start, end, start, doc_id)
+            ).fetchone()
+        return row[0] if row else ""
+
     def verify_documents(self) -> int:
         """Check every document against its recorded hash; return how many (``wenda check``).
 
