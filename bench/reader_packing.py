@@ -48,19 +48,13 @@ def main() -> None:
     import torch
 
     import wenda.read  # noqa: F401 - registers the readers
-    from wenda.data.reading_train import (
-        DEFAULT_NAMES,
-        HELD_OUT_FRACTION,
-        load_reading_training,
-        split_held_out,
-    )
+    from wenda.data.reading_train import held_out_examples
     from wenda.eval.squad import exact_match, f1
     from wenda.read.answer import ReaderService
     from wenda.read.calibrate import score_questions
 
     torch.set_num_threads(1)
-    _, held = split_held_out(load_reading_training(DEFAULT_NAMES)[0], HELD_OUT_FRACTION)
-    held = [ex for ex in held if not ex.is_impossible][: args.limit or None]
+    held = [ex for ex in held_out_examples() if not ex.is_impossible][: args.limit or None]
     items = [(ex.question, [ex.context], [text for text, _ in ex.answers]) for ex in held]
     for name, parts in VARIANTS.items():
         model, tokenizer = _variant(args.run, parts)

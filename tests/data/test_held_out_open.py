@@ -4,8 +4,14 @@ among the Wikipedia summaries (never a question any packaged model trained on)."
 from __future__ import annotations
 
 import wenda.data.held_out_open as held_out_open
+import wenda.data.reading_train as reading_train
 from wenda.data.reading import SpanExample
-from wenda.data.reading_train import HELD_OUT_FRACTION, load_reading_training, split_held_out
+from wenda.data.reading_train import (
+    HELD_OUT_FRACTION,
+    held_out_examples,
+    load_reading_training,
+    split_held_out,
+)
 
 
 def test_held_out_contexts_then_summaries(tiny_data, monkeypatch):
@@ -15,7 +21,7 @@ def test_held_out_contexts_then_summaries(tiny_data, monkeypatch):
         )
         for i in range(400)
     ]
-    monkeypatch.setattr(held_out_open, "load_reading_training", lambda names, root: (examples, {}))
+    monkeypatch.setattr(reading_train, "load_reading_training", lambda names, root: (examples, {}))
     docs, questions = held_out_open.build_held_out_open(tiny_data)
     _, held = split_held_out(examples, HELD_OUT_FRACTION)
     contexts = list(dict.fromkeys(ex.context for ex in held))
@@ -30,5 +36,8 @@ def test_real_held_out_open_counts(data_dir):
     docs, questions = held_out_open.build_held_out_open(data_dir)
     held = [d for d in docs if d.source.startswith("held-out/")]
     assert (len(held), len(docs) - len(held), len(questions)) == (901, 10033, 1902)
-    train, _ = split_held_out(load_reading_training(root=data_dir)[0], HELD_OUT_FRACTION)
+    train, held_out = split_held_out(load_reading_training(root=data_dir)[0], HELD_OUT_FRACTION)
+    assert held_out == held_out_examples(root=data_dir)
+    wiki = ("squad-shifts-new-wiki", "tydiqa-en")  # a subset's held-out part is the same questions
+    assert held_out_examples(wiki, data_dir) == [ex for ex in held_out if ex.source in wiki]
     assert not {d.text for d in held} & {ex.context for ex in train}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wenda.data.paths import require
-from wenda.data.reading_train import DEFAULT_NAMES, HELD_OUT_FRACTION, load_reading_training, split_held_out
+from wenda.data.reading_train import DEFAULT_NAMES, held_out_examples
 from wenda.data.squad import Question
 from wenda.data.squad_open import wiki_documents
 from wenda.data.wiki import WIKI_SUMMARIES, load_wiki_summaries
@@ -27,7 +27,7 @@ def build_held_out_open(data_dir: Path | str | None = None) -> tuple[list[Docume
     Raises:
         DatasetMissing: a source file is absent (the message says how to get it).
     """
-    _, held = split_held_out(load_reading_training(DEFAULT_NAMES, data_dir)[0], HELD_OUT_FRACTION)
+    held = held_out_examples(DEFAULT_NAMES, data_dir)
     contexts = list(dict.fromkeys(ex.context for ex in held))
     docs = [
         Document(source=f"held-out/{i}", title="", text=text, meta={"dataset": "reading-training-held-out"})

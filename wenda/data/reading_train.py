@@ -224,3 +224,12 @@ def split_held_out(
     for example in examples:
         (held if _bucket(_group(example, by), salt) < fraction else train).append(example)
     return train, held
+
+
+def held_out_examples(
+    names: Sequence[str] = DEFAULT_NAMES, root: Path | str | None = None
+) -> list[SpanExample]:
+    """The examples of the named sets that ``wenda train reader`` holds out (:data:`HELD_OUT_FRACTION`
+    by context): the same questions whichever of the sets a run trained on, since the split hashes
+    each context alone."""
+    return split_held_out(load_reading_training(names, root)[0], HELD_OUT_FRACTION)[1]
