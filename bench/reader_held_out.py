@@ -26,18 +26,16 @@ WIKIPEDIA = ("squad-shifts-new-wiki", "tydiqa-en", "mlqa-en-dev", "qed-dev")
 
 def _scores(scored, examples) -> dict:
     """EM/F1 (percent) over all the examples, over the Wikipedia sets, and per set."""
-    from wenda.eval.squad import exact_match, f1
+    from wenda.read.calibrate import em_f1
 
-    groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    groups: dict[str, list] = defaultdict(list)
     for s, ex in zip(scored, examples, strict=True):
-        pair = (exact_match(s.text, s.golds), f1(s.text, s.golds))
         for key in ("all", ex.source, *(("wikipedia sets",) if ex.source in WIKIPEDIA else ())):
-            groups[key].append(pair)
+            groups[key].append(s)
     return {
-        key: {"questions": len(rows), "exact_match": round(100 * sum(r[0] for r in rows) / len(rows), 2),
-              "f1": round(100 * sum(r[1] for r in rows) / len(rows), 2)}
+        key: {"questions": len(rows), **{k: round(v, 2) for k, v in em_f1(rows).items()}}
         for key, rows in groups.items()
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -53,15 +51,14 @@ def main() -> None:
 
     from wenda.data.reading_train import held_out_examples
     from wenda.read.answer import load_reader
-    from wenda.read.calibrate import score_questions
+    from wenda.read.calibrate import score_examples
 
     torch.set_num_threads(args.threads)
     held = [ex for ex in held_out_examples() if not ex.is_impossible][: args.limit or None]
-    items = [(ex.question, [ex.context], [text for text, _ in ex.answers]) for ex in held]
     rows = []
     for name in args.readers:
         started = time.perf_counter()
-        scored = score_questions(load_reader(name, precision=args.precision), items)
+        scored = score_examples(load_reader(name, precision=args.precision), held)
         rows.append({"reader": name, "precision": args.precision, "scores": _scores(scored, held),
                      "seconds": round(time.perf_counter() - started),
                      "machine": f"{platform.machine()}, {platform.python_version()}",

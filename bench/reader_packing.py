@@ -49,21 +49,17 @@ def main() -> None:
 
     import wenda.read  # noqa: F401 - registers the readers
     from wenda.data.reading_train import held_out_examples
-    from wenda.eval.squad import exact_match, f1
     from wenda.read.answer import ReaderService
-    from wenda.read.calibrate import score_questions
+    from wenda.read.calibrate import em_f1, score_examples
 
     torch.set_num_threads(1)
     held = [ex for ex in held_out_examples() if not ex.is_impossible][: args.limit or None]
-    items = [(ex.question, [ex.context], [text for text, _ in ex.answers]) for ex in held]
     for name, parts in VARIANTS.items():
         model, tokenizer = _variant(args.run, parts)
         started = time.perf_counter()
-        scored = score_questions(ReaderService(model, tokenizer, precision=args.precision), items)
-        n = max(1, len(scored))
-        row = {"variant": name, "questions": len(scored), "precision": args.precision,
-               "exact_match": round(100 * sum(exact_match(s.text, s.golds) for s in scored) / n, 2),
-               "f1": round(100 * sum(f1(s.text, s.golds) for s in scored) / n, 2),
+        scored = score_examples(ReaderService(model, tokenizer, precision=args.precision), held)
+        scores = {key: round(value, 2) for key, value in em_f1(scored).items()}
+        row = {"variant": name, "questions": len(scored), "precision": args.precision, **scores,
                "seconds": round(time.perf_counter() - started)}  # fmt: skip
         print(json.dumps(row), flush=True)
 

@@ -14,6 +14,7 @@ from wenda.read.calibrate import (  # noqa: E402
     Calibration,
     Scored,
     calibrate,
+    em_f1,
     expected_calibration_error,
     fit_temperature,
 )
@@ -26,6 +27,15 @@ def test_ece_by_hand():
     assert ece == pytest.approx(0.5 * 0.425 + 0.5 * 0.225)
     assert expected_calibration_error([1.0, 0.0], [1, 0]) == 0.0  # 1.0 falls in the last bin
     assert expected_calibration_error([], []) == 0.0
+
+
+def test_em_f1_by_hand():
+    """Official SQuAD rules: "The Paris" matches "paris" (articles dropped); "rome city" against
+    "rome" has precision 1/2, recall 1, F1 2/3; mean over three questions, in percent."""
+    scored = [Scored(np.zeros(1), text, None, golds)
+              for text, golds in [("The Paris", ("paris",)), ("rome city", ("rome",)), ("", ("oslo",))]]  # fmt: skip
+    assert em_f1(scored) == pytest.approx({"exact_match": 100 / 3, "f1": 100 * (1 + 2 / 3) / 3})
+    assert em_f1([]) == {"exact_match": 0.0, "f1": 0.0}
 
 
 def _overconfident(n: int = 40) -> list[Scored]:

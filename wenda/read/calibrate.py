@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wenda.eval.squad import exact_match
+from wenda.eval.squad import exact_match, f1
 from wenda.eval.squad_v2 import Judged, best_threshold
 from wenda.fileio import atomic_write_json, read_json
 from wenda.nn.batching import by_length
@@ -94,6 +94,22 @@ def score_questions(
         for i, (answers, logits) in zip(part, read, strict=True):
             scored[i] = _scored(service, answers, logits, items[i][2])
     return scored
+
+
+def score_examples(service, examples: Sequence, batch: int = 32) -> list[Scored]:
+    """:func:`score_questions` for span-annotated examples (:class:`wenda.data.reading.SpanExample`),
+    each read in its own context against its gold answer texts."""
+    items = [(ex.question, [ex.context], [text for text, _ in ex.answers]) for ex in examples]
+    return score_questions(service, items, batch)
+
+
+def em_f1(scored: Sequence[Scored]) -> dict[str, float]:
+    """Mean SQuAD exact match and F1 (percent) of the scored questions' top answers."""
+    n = max(1, len(scored))
+    return {
+        "exact_match": 100 * sum(exact_match(s.text, s.golds) for s in scored) / n,
+        "f1": 100 * sum(f1(s.text, s.golds) for s in scored) / n,
+    }
 
 
 def _scored(service, answers: list, logits: tuple | None, golds: Sequence[str]) -> Scored:

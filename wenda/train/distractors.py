@@ -74,14 +74,12 @@ def calibrate_saved(directory: Path, held_out, distractor_share: float = 0.0) ->
     ``distractor_share`` of :func:`held_out_distractors`; ``wenda.read.calibrate``) and store them
     beside it."""
     from wenda.read.answer import load_reader
-    from wenda.read.calibrate import calibrate, score_questions
+    from wenda.read.calibrate import calibrate, score_examples
 
     service = load_reader(directory)
     if service.model.config.no_answer and distractor_share > 0:
         held_out = [*held_out, *held_out_distractors(held_out, distractor_share)]
-    scored = score_questions(
-        service, [(ex.question, [ex.context], [t for t, _ in ex.answers]) for ex in held_out]
-    )
+    scored = score_examples(service, held_out)
     unanswerable = sum(not s.golds for s in scored)
     calibration = calibrate(
         scored, f"{len(scored)} held-out training questions ({unanswerable} unanswerable)"

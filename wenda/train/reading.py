@@ -20,11 +20,10 @@ import numpy as np
 import torch
 
 from wenda.data.reading_train import HELD_OUT_FRACTION
-from wenda.eval.squad import exact_match, f1
 from wenda.nn.modeldir import save_model
 from wenda.read.answer import ReaderService
 from wenda.read.base import TOKENIZER, Reader, span_loss
-from wenda.read.calibrate import score_questions
+from wenda.read.calibrate import em_f1, score_examples
 from wenda.text import Tokenizer, TokenizerConfig
 from wenda.train.buckets import length_buckets
 from wenda.train.distill import Teacher
@@ -130,13 +129,7 @@ class ReadingTask:
 
     def evaluate(self, model: Reader) -> dict[str, float]:
         """SQuAD EM and F1 (in percent) of the best answer on each answerable held-out example."""
-        items = [(ex.question, [ex.context], [text for text, _ in ex.answers]) for ex in self.held_out]
-        scored = score_questions(ReaderService(model, self.tokenizer), items)
-        n = max(1, len(scored))
-        return {
-            "exact_match": 100 * sum(exact_match(s.text, s.golds) for s in scored) / n,
-            "f1": 100 * sum(f1(s.text, s.golds) for s in scored) / n,
-        }
+        return em_f1(score_examples(ReaderService(model, self.tokenizer), self.held_out))
 
     def save(self, model: Reader, directory: Path) -> None:
         save_model(model, "read", self.tokenizer, directory)
