@@ -167,32 +167,36 @@ def _dev_questions(dataset: str) -> tuple[str, list]:
 
 
 def fusion(args) -> None:
-    """Grid over the fusion method and weight on a dev set (:func:`_dev_questions`) with encoder
-    NAME: BM25 and learned runs are retrieved once (depth 100), then fused per setting. Writes
-    WORK/NAME/fusion-DATASET.json."""
+    """Grid over the fusion method, the learned side's weight (``hybrid_weight``) and TF-IDF's share
+    of the lexical side (``hybrid_tfidf``, RRF only) on a dev set (:func:`_dev_questions`) with
+    encoder NAME: BM25, TF-IDF and learned runs are retrieved once (depth 100), then fused per
+    setting. Writes WORK/NAME/fusion-DATASET.json (top-20 answer recall per setting)."""
     from wenda.collection import Collection
     from wenda.index.fusion import interpolate, reciprocal_rank_fusion
 
     encoder, index = args.work / args.name, args.work / f"index-{args.dataset}-{args.name}"
     learned = _learned(encoder)
     build = ["--dataset", args.dataset, "--encoder", str(encoder), "--index", str(index), "-r", "bm25"]
-    _wenda("eval", "retrieval", *build, "-r", learned, "--limit", "1", "--json")  # builds the index
+    _wenda(
+        "eval", "retrieval", *build, "-r", "tfidf", "-r", learned, "--limit", "1", "--json"
+    )  # builds the index
     described, questions = _dev_questions(args.dataset)
     with Collection.open(index) as col:
-        bm25, dense = col.retriever("bm25"), col.retriever(learned)
-        runs = [(bm25.search(q.question, 100), dense.search(q.question, 100)) for q in questions]
-        pids = {pid for pair in runs for run in pair for pid, _ in run}
+        retrievers = [col.retriever(name) for name in ("bm25", "tfidf", learned)]
+        runs = [[r.search(q.question, 100) for r in retrievers] for q in questions]
+        pids = {pid for triple in runs for run in triple for pid, _ in run}
         texts = {pid: v["passage"].text for pid, v in col.store.passages(sorted(pids)).items()}
     answers = [q.answers for q in questions]
     grid = {}
     for w in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
-        weights = [1 - w, w]
-        grid[f"rrf/{w}"] = _top20(
-            runs, answers, texts, lambda r, ws=weights: reciprocal_rank_fusion(r, weights=ws)
-        )
+        for share in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
+            weights = [(1 - w) * (1 - share), (1 - w) * share, w]
+            grid[f"rrf/{w}/tfidf={share}"] = _top20(
+                runs, answers, texts, lambda r, ws=weights: reciprocal_rank_fusion(r, weights=ws)
+            )
         for norm in ("minmax", "zscore"):
-            grid[f"{norm}/{w}"] = _top20(
-                runs, answers, texts, lambda r, ws=weights, n=norm: interpolate(r, ws, n)
+            grid[f"{norm}/{w}/tfidf=0.0"] = _top20(
+                runs, answers, texts, lambda r, ws=[1 - w, 0.0, w], n=norm: interpolate(r, ws, n)
             )
     best = max(grid, key=lambda key: (grid[key], key.startswith("rrf")))
     out = {"dataset": described, "questions": len(questions), "top20": grid, "best": best, "date": _now()}

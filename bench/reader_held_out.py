@@ -24,7 +24,7 @@ WIKIPEDIA = ("squad-shifts-new-wiki", "tydiqa-en", "mlqa-en-dev", "qed-dev")
 """The training sets whose contexts are Wikipedia articles, as SQuAD's are."""
 
 
-def _scores(scored, examples) -> dict:
+def scores_by_set(scored, examples) -> dict:
     """EM/F1 (percent) over all the examples, over the Wikipedia sets, and per set."""
     from wenda.read.calibrate import em_f1
 
@@ -59,7 +59,7 @@ def main() -> None:
     for name in args.readers:
         started = time.perf_counter()
         scored = score_examples(load_reader(name, precision=args.precision), held)
-        rows.append({"reader": name, "precision": args.precision, "scores": _scores(scored, held),
+        rows.append({"reader": name, "precision": args.precision, "scores": scores_by_set(scored, held),
                      "seconds": round(time.perf_counter() - started),
                      "machine": f"{platform.machine()}, {platform.python_version()}",
                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})  # fmt: skip

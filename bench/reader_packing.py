@@ -5,7 +5,7 @@ packed copy). The held-out questions are the answerable 5% that ``wenda train re
 
     python bench/reader_packing.py RUN [--precision bf16] [--limit 0]
 
-Prints one JSON line per variant.
+Prints one JSON line per variant: EM/F1 over all the questions, the Wikipedia sets and each set.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import argparse
 import json
 import time
 from pathlib import Path
+
+from reader_held_out import scores_by_set  # the same groups: all, the Wikipedia sets, each set
 
 TABLE = "bert.embeddings.word_embeddings.weight"
 VARIANTS = {"as trained": (), "table from the package": ("table",), "int8 rows": ("int8",),
@@ -50,7 +52,7 @@ def main() -> None:
     import wenda.read  # noqa: F401 - registers the readers
     from wenda.data.reading_train import held_out_examples
     from wenda.read.answer import ReaderService
-    from wenda.read.calibrate import em_f1, score_examples
+    from wenda.read.calibrate import score_examples
 
     torch.set_num_threads(1)
     held = [ex for ex in held_out_examples() if not ex.is_impossible][: args.limit or None]
@@ -58,8 +60,7 @@ def main() -> None:
         model, tokenizer = _variant(args.run, parts)
         started = time.perf_counter()
         scored = score_examples(ReaderService(model, tokenizer, precision=args.precision), held)
-        scores = {key: round(value, 2) for key, value in em_f1(scored).items()}
-        row = {"variant": name, "questions": len(scored), "precision": args.precision, **scores,
+        row = {"variant": name, "precision": args.precision, **scores_by_set(scored, held),
                "seconds": round(time.perf_counter() - started)}  # fmt: skip
         print(json.dumps(row), flush=True)
 

@@ -306,16 +306,25 @@ class Collection:
         )
 
     def _hybrid(self, query: str, k: int) -> list[tuple[int, float]]:
-        """BM25 and the learned retriever, each to ``hybrid_depth``, fused by ``hybrid_fusion``
-        (``wenda.index.fusion``) with weights ``1 - hybrid_weight`` and ``hybrid_weight``."""
-        s, learned = self.settings, self._learned()
-        lexical = next((r for r in LEXICAL if r in self.meta["retrievers"]), "bm25")
-        depth = max(k, s.hybrid_depth)
-        runs = [self._search_with(lexical, query, depth), self._search_with(learned, query, depth)]
-        weights = [1.0 - s.hybrid_weight, s.hybrid_weight]
-        if s.hybrid_fusion == "rrf":
+        """BM25, TF-IDF (when built and ``hybrid_tfidf`` > 0) and the learned retriever, each to
+        ``hybrid_depth``, fused by ``hybrid_fusion`` (``wenda.index.fusion``): the learned run weighs
+        ``hybrid_weight``, the lexical ones share the rest, TF-IDF taking ``hybrid_tfidf`` of it."""
+        names, weights = self._hybrid_runs()
+        depth = max(k, self.settings.hybrid_depth)
+        runs = [self._search_with(name, query, depth) for name in names]
+        if self.settings.hybrid_fusion == "rrf":
             return reciprocal_rank_fusion(runs, weights=weights, depth=k)
-        return interpolate(runs, weights, s.hybrid_fusion, depth=k)
+        return interpolate(runs, weights, self.settings.hybrid_fusion, depth=k)
+
+    def _hybrid_runs(self) -> tuple[list[str], list[float]]:
+        """The retrievers hybrid search fuses and their weights (:meth:`_hybrid`)."""
+        s, built = self.settings, self.meta["retrievers"]
+        lexical = next((r for r in LEXICAL if r in built), "bm25")
+        share = s.hybrid_tfidf if "tfidf" in built else 0.0
+        named = {lexical: (1.0 - s.hybrid_weight) * (1.0 - share), "tfidf": (1.0 - s.hybrid_weight) * share}
+        named[self._learned()] = s.hybrid_weight
+        kept = {name: w for name, w in named.items() if w > 0}  # the weights sum to 1: one is left
+        return list(kept), list(kept.values())
 
     def search(self, query: str, k: int = 10, retriever: str | None = None) -> list[Hit]:
         """The ``k`` best passages for ``query`` with their provenance, best first."""
@@ -324,7 +333,7 @@ class Collection:
         q = self.check_query(query)
         name = retriever or self.meta["retrievers"][0]
         if name == HYBRID:
-            ranked, name = self._hybrid(q, k), f"bm25+{self._learned()}"
+            ranked, name = self._hybrid(q, k), "+".join(self._hybrid_runs()[0])
         else:
             ranked = self._search_with(name, q, k)
         info = self.store.passages([pid for pid, _ in ranked])

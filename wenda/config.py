@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         le=1,
         description="hybrid search: the learned retriever's weight (chosen on NQ-open EfficientQA dev)",
     )
+    hybrid_tfidf: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="hybrid search: TF-IDF's share of the lexical side's weight, when the index has TF-IDF",
+    )
     hybrid_depth: int = Field(100, ge=1, description="hybrid search: passages taken from each retriever")
     ask_passages: int = Field(10, ge=1, le=200, description="ask: passages the reader reads")
     ask_rank_prior: float = Field(

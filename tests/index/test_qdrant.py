@@ -11,37 +11,17 @@ import pytest
 pytest.importorskip("qdrant_client")
 torch = pytest.importorskip("torch")
 
-import wenda.encode  # noqa: E402
-from wenda import registry  # noqa: E402
 from wenda.collection import Collection  # noqa: E402
 from wenda.errors import IndexError_  # noqa: E402
 from wenda.index.qdrant import QdrantVectors, client  # noqa: E402
-from wenda.nn.modeldir import save_model  # noqa: E402
-from wenda.text.vocab import Vocab  # noqa: E402
 
-TOPICS = ["river", "mountain", "city", "engine", "planet", "tea", "harbour", "violin"]
-QUERIES = ["river engine", "tea and the planet", "a violin in the city", "harbour", "mountain tea river"]
-
-
-def _encoder(root: Path, bits: int) -> Path:
-    torch.manual_seed(bits)
-    cnn = registry.get("encode", "cnn")
-    model = cnn(cnn.Config(bits=bits), Vocab.build([t.split() for t in TOPICS]))
-    save_model(model, "encode", wenda.encode.TOKENIZER, root / f"enc{bits}")
-    return root / f"enc{bits}"
-
-
-def _write_docs(folder: Path, n: int, start: int = 0) -> None:
-    folder.mkdir(exist_ok=True)
-    for i in range(start, start + n):
-        a, b, c = TOPICS[i % 8], TOPICS[(i * 3 + 1) % 8], TOPICS[(i * 5 + 2) % 8]
-        (folder / f"d{i}.txt").write_text(f"Note {i}: the {a} near the {b}, and a {c}. " * (1 + i % 3))
+from .corpora import QUERIES, random_encoder, write_docs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def encoders(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("enc")
-    return {"dense": _encoder(root, 0), "binary": _encoder(root, 64)}
+    return {"dense": random_encoder(root, 0), "binary": random_encoder(root, 64)}
 
 
 def _collection(root: Path, encoders: dict[str, Path], qdrant: str | None) -> Collection:
@@ -80,7 +60,7 @@ def _assert_same(got: dict, want: dict) -> None:
 
 def test_qdrant_answers_equal_the_embedded_stores_through_adds_and_deletes(tmp_path, encoders):
     docs = tmp_path / "docs"
-    _write_docs(docs, 40)
+    write_docs(docs, 40)
     url = f"memory:{uuid.uuid4().hex}"
     with (
         _collection(tmp_path / "emb", encoders, None) as emb,
@@ -90,7 +70,7 @@ def test_qdrant_answers_equal_the_embedded_stores_through_adds_and_deletes(tmp_p
             col.add([docs])
         _assert_same(_answers(qd), _answers(emb))
         assert len(qd.retriever("dense")) == len(emb.retriever("dense")) == 40
-        _write_docs(docs, 10, start=40)
+        write_docs(docs, 10, start=40)
         for i in range(0, 40, 4):
             (docs / f"d{i}.txt").unlink()
         for col in (emb, qd):
@@ -115,7 +95,7 @@ def test_points_carry_the_passage_text_and_its_provenance(tmp_path, encoders):
     source, title and offsets, which cut that text out of the stored document; replaced and
     deleted passages leave no point behind."""
     docs = tmp_path / "docs"
-    _write_docs(docs, 12)
+    write_docs(docs, 12)
     url = f"memory:{uuid.uuid4().hex}"
     params = {name: {"encoder": str(enc), "qdrant": url} for name, enc in encoders.items()}
     params["bm25-qdrant"] = {"qdrant": url}
@@ -140,7 +120,7 @@ def test_points_carry_the_passage_text_and_its_provenance(tmp_path, encoders):
 def test_hybrid_search_over_qdrant_equals_the_embedded_hybrid(tmp_path, encoders):
     """BM25 and dense both in Qdrant, fused as the embedded pair is (RRF): the same passages, scores."""
     docs = tmp_path / "docs"
-    _write_docs(docs, 30)
+    write_docs(docs, 30)
     url = f"memory:{uuid.uuid4().hex}"
     emb_params = {"dense": {"encoder": str(encoders["dense"])}}
     qd_params = {"dense": {"encoder": str(encoders["dense"]), "qdrant": url}, "bm25-qdrant": {"qdrant": url}}

@@ -20,7 +20,9 @@ app.add_typer(eval_app, name="eval")
 
 @eval_app.command("retrieval")
 def retrieval_cmd(
-    dataset: str = typer.Option("squad-open", "--dataset", "-d", help="squad-open, nq-open, or the dev set held-out-open"),
+    dataset: str = typer.Option(
+        "squad-open", "--dataset", "-d", help="squad-open, nq-open, or the dev set held-out-open"
+    ),
     retriever: list[str] = typer.Option(
         None,
         "--retriever",
@@ -187,6 +189,7 @@ _QA_SETTINGS = (
     "ask_context",
     "hybrid_fusion",
     "hybrid_weight",
+    "hybrid_tfidf",
     "hybrid_depth",
     "reader_precision",
 )
