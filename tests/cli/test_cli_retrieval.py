@@ -68,7 +68,7 @@ def test_index_and_search_with_a_trained_encoder(corpus_index, tmp_path, bits, l
         r = wenda("search", "Many hamlet facts follow", "--index", str(corpus_index), "-r", name, "--k", "3", "--json")
         assert r.returncode == 0, r.stderr
         hits = json.loads(r.stdout)["hits"]
-        assert len(hits) == 3 and hits[0]["retriever"] == (learned if name == learned else f"bm25+{learned}")
+        assert len(hits) == 3 and hits[0]["retriever"] == (learned if name == learned else f"bm25+tfidf+{learned}")
     # Removing a document removes its passage from the learned index too.
     (docs / "d02.txt").unlink()
     assert wenda("index", str(docs), "--index", str(corpus_index)).returncode == 0
