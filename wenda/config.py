@@ -50,13 +50,13 @@ class Settings(BaseSettings):
         "rrf", pattern="^(rrf|minmax|zscore)$", description="hybrid search: rrf or score interpolation"
     )
     hybrid_weight: float = Field(
-        0.6,
+        0.7,
         ge=0,
         le=1,
         description="hybrid search: the learned retriever's weight (chosen on two dev sets, BENCHMARKS.md)",
     )
     hybrid_tfidf: float = Field(
-        0.4,
+        0.8,
         ge=0,
         le=1,
         description="hybrid search: TF-IDF's share of the lexical side's weight, when the index has TF-IDF",
