@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -116,6 +117,19 @@ def test_eval_retrieval_squad_open_on_tiny_data(tmp_path, monkeypatch):
         assert res["questions"] == 2 and res["recall@1"] == 100.0 and res["mrr"] == 1.0
     r = wenda("eval", "retrieval", "--dataset", "nope", "--index", str(tmp_path / "idx"))
     assert r.returncode != 0 and "nope" in r.stderr
+
+
+def test_eval_refuses_a_benchmark_index_copied_elsewhere(tmp_path, monkeypatch):
+    """Its corpus lives inside the index: re-adding it from the copy's path would index it twice."""
+    _tiny_squad_open(tmp_path / "data")
+    monkeypatch.setenv("WENDA_DATA", str(tmp_path / "data"))
+    args = ["eval", "retrieval", "--dataset", "squad-open", "--json", "--index"]
+    assert wenda(*args, str(tmp_path / "idx")).returncode == 0
+    shutil.copytree(tmp_path / "idx", tmp_path / "copy")
+    r = wenda(*args, str(tmp_path / "copy"))
+    assert r.returncode != 0 and "built at another path" in r.stderr and "Traceback" not in r.stderr
+    r = wenda(*args, str(tmp_path / "idx"))  # the original still works, its passages counted once
+    assert r.returncode == 0 and json.loads(r.stdout)["passages"] == 4
 
 
 def test_eval_without_data_says_where_to_get_it(tmp_path, monkeypatch):

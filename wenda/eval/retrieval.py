@@ -18,6 +18,7 @@ import numpy as np
 from wenda.collection import Collection
 from wenda.data.squad import Question
 from wenda.data.squad_open import build_squad_open
+from wenda.errors import IndexError_
 from wenda.eval.metrics import reciprocal_rank
 from wenda.eval.squad import has_answer
 from wenda.fileio import atomic_write_bytes
@@ -81,10 +82,24 @@ def open_benchmark(
     if not corpus.exists():
         write_jsonl_corpus(docs, corpus)
     col = Collection.open_or_create(index, retrievers, params=params)
+    _check_not_moved(col, corpus)
     if ray is not None:
         col.use_ray(ray.address, ray.workers)
     col.add([corpus])
     return col, questions
+
+
+def _check_not_moved(col: Collection, corpus: Path) -> None:
+    """Refuse an index that holds this benchmark's corpus file at another path: the index folder was
+    copied or moved, and adding the corpus from its new path would index every passage twice."""
+    here = str(corpus.resolve())
+    elsewhere = [f for f in col.store.files() if Path(f).name == corpus.name and f != here]
+    if elsewhere:
+        col.close()
+        raise IndexError_(
+            f"{col.path} was built at another path (it holds {elsewhere[0]}); benchmark indexes "
+            "cannot be copied or moved: use it where it was built, or build a fresh one"
+        )
 
 
 def squad_open(index: Path, data_dir: Path | None = None, retrievers: Sequence[str] | None = None):
