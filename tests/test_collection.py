@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -279,3 +280,25 @@ def test_add_each_ingests_each_source_with_its_own_report_and_syncs_once(tmp_pat
 def _raising():
     raise OSError("disk gone")
     yield  # a generator: it fails when ingestion reads it
+
+
+@pytest.mark.parametrize("titles", [False, True])
+def test_index_titles_lets_a_passage_be_found_by_its_documents_title(tmp_path, titles):
+    """With ``index_titles`` the retrievers read "title\\npassage"; hits still show the passage."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    record = {"id": "c1", "title": "Chloroplast", "text": "It captures light energy in plant cells."}
+    (docs / "bio.jsonl").write_text(json.dumps(record) + "\n")
+    (docs / "other.txt").write_text("Rivers carry water to the sea.")
+    with _open(tmp_path / "idx", index_titles=titles) as col:
+        col.add([docs])
+        for retriever in ("bm25", "tfidf"):
+            hits = col.search("chloroplast", k=3, retriever=retriever)
+            assert [h.text for h in hits] == (["It captures light energy in plant cells."] if titles else [])
+        assert col.meta["titles"] is titles
+    with _open(tmp_path / "idx") as col:  # recorded with the index: a later run keeps it
+        (docs / "more.jsonl").write_text(
+            json.dumps({**record, "id": "c2", "text": "Green organelles."}) + "\n"
+        )
+        col.add([docs])
+        assert len(col.search("chloroplast", k=3, retriever="bm25")) == (2 if titles else 0)

@@ -100,6 +100,7 @@ class Collection:
             "retrievers": list(retrievers or DEFAULT_RETRIEVERS),
             "passage_words": cfg.passage_words,
             "passage_overlap": cfg.passage_overlap,
+            "titles": cfg.index_titles,
         }
         store = Store.open(path / "docs.sqlite", create=True)
         col = cls(path, store, meta, cfg)
@@ -206,7 +207,7 @@ class Collection:
                 r = self.retriever(name, build=True, progress=progress)
                 while r.applied_seq < target:
                     ops = self.store.changes_since(r.applied_seq)
-                    r.apply(ops)
+                    r.apply(r.indexed(ops))
                     progress(name, r.applied_seq, target)
                 self._seen[name] = r.applied_seq
         finally:
@@ -219,6 +220,7 @@ class Collection:
     def _build(self, name: str, progress: Progress) -> Retriever:
         """Build a retriever from all stored passages (resumably: :func:`build_retriever`)."""
         params = self.meta.get("retriever_params", {}).get(name, {})
+        params = {**params, "titles": True} if self.meta.get("titles") else params
         final = self.path / "retrievers" / name
         return build_retriever(self.store, final, name, params, progress, self._encode)
 

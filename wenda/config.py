@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0, description="files larger than this are skipped")
     passage_words: int = Field(100, ge=10, description="target words per passage")
     passage_overlap: int = Field(20, ge=0, description="words shared by consecutive passages")
+    index_titles: bool = Field(
+        False,
+        description="new indexes: every retriever reads each passage after its document's title",
+    )
     batch_files: int = Field(256, ge=1, description="files committed per store transaction")
     max_query_chars: int = Field(2000, ge=1, description="longer queries are refused")
     write_wait_s: float = Field(

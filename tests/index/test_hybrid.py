@@ -55,3 +55,17 @@ def test_tfidf_share_is_ignored_where_the_index_has_no_tfidf(tmp_path):
         col.add([tmp_path / "docs"])
         assert col._hybrid_runs() == (["bm25", "dense"], [0.5, 0.5])
         assert col.search("river engine", 3, "hybrid")
+
+
+def test_learned_retrievers_read_titles_too(tmp_path):
+    """``index_titles`` reaches the encoder: the same passages get other vectors, so other scores."""
+    write_docs(tmp_path / "docs", 10)
+    params = {"dense": {"encoder": str(random_encoder(tmp_path, 0))}}
+    scores = {}
+    for titles in (False, True):
+        cfg = Settings(index_titles=titles)
+        with Collection.open_or_create(tmp_path / f"idx-{titles}", ["bm25", "dense"], cfg, params) as col:
+            col.add([tmp_path / "docs"])
+            assert col.retriever("dense").params.get("titles", False) is titles
+            scores[titles] = sorted(h.score for h in col.search("river engine", 10, "dense"))
+    assert scores[True] != scores[False]

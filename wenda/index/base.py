@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,6 +20,7 @@ from wenda.fileio import atomic_write_json, read_json
 from wenda.text import Tokenizer, TokenizerConfig
 
 FORMAT = 1
+COMMON_PARAMS = frozenset({"titles"})  # parameters every retriever takes, read by the base class
 
 
 class Where(NamedTuple):
@@ -138,6 +139,20 @@ class Retriever(ABC):
 
     def _load(self) -> None:  # noqa: B027 - optional hook
         """Open on-disk structures (called by :meth:`open`)."""
+
+    def indexed(self, ops: Sequence[Op]) -> list[Op]:
+        """``ops`` as this index reads them: with the ``titles`` parameter, each added passage's
+        text comes after its document's title on a line of its own (as DPR encodes "title [SEP]
+        passage", Karpukhin et al. 2020), so a passage that never names its article's subject can
+        still be found by it. Hits keep the passage's own text (the store's)."""
+        if not self.params.get("titles"):
+            return list(ops)
+        return [
+            replace(op, text=f"{op.where.title}\n{op.text}")
+            if op.text and op.where and op.where.title
+            else op
+            for op in ops
+        ]
 
     @abstractmethod
     def apply(self, ops: Sequence[Op]) -> None:

@@ -42,7 +42,7 @@ def build_retriever(
     r.remote_encode = encode
     total, done = store.counts()["passages"], store.count_passages(after)
     for ops in store.snapshot_ops(cls.build_chunk, after):
-        r.apply(ops)
+        r.apply(r.indexed(ops))
         atomic_write_json(mark, {"seq": seq, "after": ops[-1].passage_id})
         done += len(ops)
         progress(name, done, total)

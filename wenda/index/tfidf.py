@@ -46,7 +46,7 @@ import numpy as np
 from wenda.errors import IndexError_
 from wenda.fileio import _fsync_dir, atomic_save_npy, atomic_write_json
 from wenda.index import integrity
-from wenda.index.base import Op, Retriever
+from wenda.index.base import COMMON_PARAMS, Op, Retriever
 from wenda.registry import register
 from wenda.text import TokenizerConfig
 from wenda.text.parallel import tokenize_batch
@@ -207,7 +207,7 @@ class TfidfRetriever(Retriever):
 
     def _check_params(self) -> None:
         p, known = self.params, self.default_params()
-        if set(p) != set(known):
+        if set(p) - COMMON_PARAMS != set(known):
             raise ValueError(f"tfidf parameters are {sorted(known)}, not {sorted(p)}")
         for key, high in (("hash_size", 2**32), ("ngram", 8)):
             if type(p[key]) is not int or not 1 <= p[key] <= high:
