@@ -37,7 +37,7 @@ def search_cmd(
         None,
         "--retriever",
         "-r",
-        help="bm25 (default), tfidf, dense, binary or hybrid (bm25 fused with dense/binary)",
+        help="bm25 (default), tfidf, dense, binary or hybrid (bm25 and tfidf fused with dense/binary)",
     ),
     rerank: Path = typer.Option(
         None, "--rerank", help="a trained ranker directory: re-rank the top --depth hits"
