@@ -307,16 +307,19 @@ class Collection:
             f"hybrid search needs a dense or binary retriever beside bm25; built here: {self.meta['retrievers']}"
         )
 
-    def _hybrid(self, query: str, k: int) -> list[tuple[int, float]]:
+    def _hybrid(self, query: str, k: int) -> tuple[list[tuple[int, float]], str]:
         """BM25, TF-IDF (when built and ``hybrid_tfidf`` > 0) and the learned retriever, each to
         ``hybrid_depth``, fused by ``hybrid_fusion`` (``wenda.index.fusion``): the learned run weighs
-        ``hybrid_weight``, the lexical ones share the rest, TF-IDF taking ``hybrid_tfidf`` of it."""
+        ``hybrid_weight``, the lexical ones share the rest, TF-IDF taking ``hybrid_tfidf`` of it.
+        Returns the fused run and the fused retrievers' names joined by ``+``."""
         names, weights = self._hybrid_runs()
         depth = max(k, self.settings.hybrid_depth)
         runs = [self._search_with(name, query, depth) for name in names]
         if self.settings.hybrid_fusion == "rrf":
-            return reciprocal_rank_fusion(runs, weights=weights, depth=k)
-        return interpolate(runs, weights, self.settings.hybrid_fusion, depth=k)
+            fused = reciprocal_rank_fusion(runs, weights=weights, depth=k)
+        else:
+            fused = interpolate(runs, weights, self.settings.hybrid_fusion, depth=k)
+        return fused, "+".join(names)
 
     def _hybrid_runs(self) -> tuple[list[str], list[float]]:
         """The retrievers hybrid search fuses and their weights (:meth:`_hybrid`)."""
@@ -335,7 +338,7 @@ class Collection:
         q = self.check_query(query)
         name = retriever or self.meta["retrievers"][0]
         if name == HYBRID:
-            ranked, name = self._hybrid(q, k), "+".join(self._hybrid_runs()[0])
+            ranked, name = self._hybrid(q, k)
         else:
             ranked = self._search_with(name, q, k)
         info = self.store.passages([pid for pid, _ in ranked])
