@@ -47,3 +47,24 @@ def test_config_round_trip_rejects_unknown_keys():
 def test_any_text_tokenizes_to_nonempty_terms_without_spaces(text):
     for tok in Tokenizer().tokens(text):
         assert tok and not any(c.isspace() for c in tok)
+
+
+def test_punctuation_mode_keeps_each_mark_as_a_token_at_its_place():
+    """Readers built on a pretrained transformer read punctuation as BERT's basic tokenizer splits
+    it: each mark or symbol a token of its own, words as before."""
+    t = Tokenizer(TokenizerConfig(stemmer=None, stopwords=None, cjk="char", punctuation=True))
+    text = 'Santa Clara, California (U.S.) cost $1.5m — "q" 北京 x_y.'
+    assert t.tokens(text) == [
+        "santa", "clara", ",", "california", "(", "u", ".", "s", ".", ")", "cost", "$", "1", ".", "5m",
+        "—", '"', "q", '"', "北", "京", "x", "_", "y", ".",
+    ]  # fmt: skip
+    spans = t.spans(text)
+    assert [term for term, _, _ in spans] == t.tokens(text)
+    assert all(text[a:b].lower() == term for term, a, b in spans)
+    plain = Tokenizer(TokenizerConfig(stemmer=None, stopwords=None, cjk="char"))
+    assert [w for w in t.tokens(text) if w[0].isalnum() or w[0] in "北京"] == plain.tokens(text)
+
+
+def test_configs_saved_before_punctuation_load_without_it():
+    saved = {"lowercase": True, "stopwords": None, "stemmer": None, "cjk": "char"}
+    assert TokenizerConfig.from_dict(saved).punctuation is False

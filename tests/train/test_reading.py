@@ -3,6 +3,7 @@ SQuAD-format files."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from tests.cli.test_cli import wenda
 torch = pytest.importorskip("torch")
 
 from wenda.data.reading import SpanExample  # noqa: E402
+from wenda.nn.pretrained import MODULE  # noqa: E402
 from wenda.read.base import TOKENIZER  # noqa: E402
 from wenda.text import Tokenizer  # noqa: E402
 from wenda.train.reading import answer_tokens, training_item  # noqa: E402
@@ -91,13 +93,15 @@ PARAGRAPHS = [
 ]
 
 
-def train_tiny(tmp_path, monkeypatch, model: str, out, *settings: str) -> dict:
+def train_tiny(tmp_path, monkeypatch, model: str, out, *settings: str, init=None) -> dict:
     """``wenda train reader`` on six tiny SQuAD-format paragraphs (as covid-qa, random vectors,
-    batches of 2, one thread) with ``settings`` (key=value) on top; its JSON report."""
+    batches of 2, one thread) with ``settings`` (key=value) on top, from the reader saved in
+    ``init`` if given; its JSON report."""
     root = tmp_path / "data"
     _squad_file(root / "covid-qa" / "COVID-QA.json", PARAGRAPHS)
     monkeypatch.setenv("WENDA_DATA", str(root))
     flags = [x for kv in ("embeddings=random", "threads=1", "batch_size=2", *settings) for x in ("--set", kv)]
+    flags += ["--init", str(init)] if init else []
     r = wenda(
         "train", "reader", "--model", model, "--data", "covid-qa", "--out", str(out), "-q", "--json", *flags
     )
@@ -193,3 +197,57 @@ def test_no_answer_readers_also_train_and_calibrate_on_distractors():
     assert len(extra) == len(examples) and all(ex.is_impossible for ex in extra)
     for made, original in zip(extra, examples, strict=True):
         assert made.question == original.question and original.answers[0][0] not in made.context
+
+
+def test_readers_train_with_their_classes_tokenization(tmp_path):
+    """Word-vector readers read words; the MiniLM reader also reads punctuation marks, and a reader
+    saved before that (without them) may start a run (``--init``), not one tokenized otherwise."""
+    from dataclasses import replace
+
+    import wenda.read  # noqa: F401  (registers every model)
+    from wenda import registry
+    from wenda.nn.modeldir import save_model
+    from wenda.text.vocab import Vocab
+    from wenda.train.setup import saved_model
+
+    assert registry.get("read", "drqa").tokenizer_config() == TOKENIZER
+    assert registry.get("read", "minilm").tokenizer_config() == replace(TOKENIZER, punctuation=True)
+    cls = registry.get("read", "drqa")
+    save_model(cls(cls.Config(), Vocab.build([["a", "b"]])), "read", TOKENIZER, tmp_path / "old")
+    with_marks = replace(TOKENIZER, punctuation=True)
+    assert saved_model(tmp_path / "old", "read", "drqa", with_marks, punctuation_may_differ=True)
+    with pytest.raises(ValueError, match="tokenizes as"):
+        saved_model(tmp_path / "old", "read", "drqa", with_marks)
+    with pytest.raises(ValueError, match="tokenizes as"):
+        saved_model(tmp_path / "old", "read", "drqa", replace(with_marks, stemmer="english"), True)
+
+
+def test_punctuation_tokens_take_part_in_training_windows():
+    tok = Tokenizer(TOKENIZER.__class__(**{**TOKENIZER.to_dict(), "punctuation": True}))
+    item = training_item(_example("It cost $1.5 million, in 1990.", "$1.5 million"), tok, 16, no_answer=False)
+    question, window, start, end, _ = item
+    assert question == ["what", "is", "it", "?"]
+    assert window[start : end + 1] == ["$", "1", ".", "5", "million"] and window[-1] == "."
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec(MODULE) is None or importlib.util.find_spec("transformers") is None,
+    reason="pip install 'wenda[minilm]'",
+)
+def test_minilm_reader_saved_without_punctuation_trains_on_with_it(tmp_path, monkeypatch):
+    from wenda import registry
+    from wenda.nn.modeldir import load_model, save_model
+    from wenda.read.answer import load_reader
+    from wenda.text.vocab import Vocab
+
+    cls = registry.get("read", "minilm")
+    old = tmp_path / "old"
+    save_model(cls(cls.Config(max_passage_len=32), Vocab.build([["a"]])), "read", TOKENIZER, old)
+    out = tmp_path / "new"
+    train_tiny(tmp_path, monkeypatch, "minilm", out, "epochs=1", init=old)
+    assert load_model(out, "read")[1].punctuation is True
+    answers = load_reader(out).read(
+        "Which river flows through Paris?", ["The Seine (a river) flows, slowly."]
+    )
+    passage = "The Seine (a river) flows, slowly."
+    assert answers and passage[answers[0].start : answers[0].end] == answers[0].text

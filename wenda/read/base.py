@@ -12,7 +12,7 @@ the trainer never branches on a model's name. Logits are raw: padding is exclude
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import torch
@@ -166,9 +166,19 @@ class Reader(NeuralModel):
     Attributes:
         Config: the model's config dataclass.
         uses_embeddings: build ``self.embedding`` (word ids -> vectors).
+        reads_punctuation: the reader reads punctuation marks as tokens of their own (a pretrained
+            transformer, which was pre-trained on text with them), so it trains and reads with
+            :meth:`tokenizer_config`'s ``punctuation`` on; word-vector readers read words alone.
     """
 
     Config: ClassVar[type[ReaderConfig]] = ReaderConfig
+    reads_punctuation: ClassVar[bool] = False
+
+    @classmethod
+    def tokenizer_config(cls) -> TokenizerConfig:
+        """How this reader's training and reading split text: :data:`TOKENIZER`, with punctuation
+        marks as tokens for readers that read them."""
+        return replace(TOKENIZER, punctuation=cls.reads_punctuation)
 
     def _pad(self, rows: Sequence[Sequence[str]], cap: int) -> Tensor:
         return pad_ids([self.vocab.encode(r) for r in rows], padded_length(map(len, rows), cap))

@@ -11,7 +11,8 @@ transformer this project can install.
 
 Where we depart, to keep the reader contract (every reader scores wenda's *words*, so offsets,
 windows, decoding and calibration are shared): the input is wenda's token list (lowercased words,
-punctuation dropped; the model is uncased), each word split into its pieces; a word's start logit is
+each punctuation mark a token of its own as BERT's basic tokenizer splits them: ``reads_punctuation``;
+the model is uncased), each token split into its pieces; a word's start logit is
 that of its first piece, its end logit that of its last, so a span always covers whole words.
 Windows are ``max_passage_len`` words (160: with the question they fit BERT's usual 384 pieces);
 words whose pieces do not fit are masked, and the next window, half a window on, reads them.
@@ -54,6 +55,7 @@ class MiniLMReader(Reader):
 
     Config = MiniLMReaderConfig
     uses_embeddings = False  # word pieces come from the model's own vocabulary
+    reads_punctuation = True  # pre-trained on text with its punctuation
     package_module = "bert"  # all-MiniLM-L6-v2, read from its package at construction
     fine_tune_lr = 5e-5  # BERT's SQuAD rate
 

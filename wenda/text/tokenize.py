@@ -20,6 +20,8 @@ from functools import cached_property
 # Han (CJK unified + ext A + compatibility) and Japanese kana.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+# The same, plus each punctuation mark or symbol as a token of its own (TokenizerConfig.punctuation).
+_TOKEN_PUNCT_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+|[^\w\s]|_")
 _CJK_RE = re.compile(rf"[{_CJK}]")
 _STEM_CACHE = 200_000
 
@@ -33,12 +35,16 @@ class TokenizerConfig:
         stopwords: ``"en"`` drops Lucene's 33 English stopwords (the list bm25s uses), ``None`` keeps all.
         stemmer: a Snowball language for PyStemmer (``"english"``), or ``None`` for no stemming.
         cjk: ``"bigram"`` (Lucene CJKAnalyzer) or ``"char"`` (one token per character).
+        punctuation: also keep each punctuation mark and symbol as a token of its own (off for
+            retrieval; on for readers built on a pretrained transformer, which read sentences with
+            their commas, brackets and full stops as they were pre-trained to).
     """
 
     lowercase: bool = True
     stopwords: str | None = "en"
     stemmer: str | None = "english"
     cjk: str = "bigram"
+    punctuation: bool = False
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -60,6 +66,7 @@ class Tokenizer:
         self.config = config or TokenizerConfig()
         if self.config.cjk not in ("bigram", "char"):
             raise ValueError(f"cjk must be 'bigram' or 'char', not {self.config.cjk!r}")
+        self._pattern = _TOKEN_PUNCT_RE if self.config.punctuation else _TOKEN_RE
 
     @cached_property
     def _stopwords(self) -> frozenset[str]:
@@ -95,7 +102,7 @@ class Tokenizer:
         out: list[str] = []
         has_cjk = False
         stop = self._stopwords
-        for tok in _TOKEN_RE.findall(self._normalize(text)):
+        for tok in self._pattern.findall(self._normalize(text)):
             if tok[0] >= "\u3040" and _CJK_RE.match(tok):
                 has_cjk = True
                 out.extend(self._cjk_grams(tok))
@@ -114,7 +121,7 @@ class Tokenizer:
         Used to highlight query terms in a passage; stopwords are omitted, as in :meth:`tokens`.
         """
         out: list[tuple[str, int, int]] = []
-        for m in _TOKEN_RE.finditer(text):
+        for m in self._pattern.finditer(text):
             tok = self._normalize(m.group())
             if _CJK_RE.match(tok):
                 for i, gram in enumerate(self._cjk_grams(tok)):

@@ -30,6 +30,7 @@ from torch import Tensor
 
 from wenda.nn.precision import autocast, check_precision
 from wenda.read.base import TOKENIZER, Reader, ReaderOutput
+from wenda.text import TokenizerConfig
 
 
 def distill_loss(student: ReaderOutput, s_mask: Tensor, teacher: ReaderOutput, t_mask: Tensor, temperature: float) -> Tensor:  # fmt: skip
@@ -67,12 +68,20 @@ class Teacher:
     alone. ~35K training windows keep about 50 MB.
     """
 
-    def __init__(self, directory: str | Path, precision: str = "fp32", cache: bool = True) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        precision: str = "fp32",
+        student: TokenizerConfig = TOKENIZER,
+        cache: bool = True,
+    ) -> None:
         from wenda.nn.modeldir import load_model
 
         model, tokenizer = load_model(Path(directory), "read")
-        if tokenizer != TOKENIZER:
-            raise ValueError(f"{directory}: a teacher must tokenize as the readers do ({TOKENIZER})")
+        if tokenizer != student:
+            raise ValueError(
+                f"{directory}: a teacher must tokenize as its student does ({student}), not as {tokenizer}"
+            )
         self.model: Reader = model.eval().requires_grad_(False)
         self.directory, self.precision = str(directory), check_precision(precision)
         self.cache: dict[tuple, tuple[Tensor, Tensor, Tensor]] | None = {} if cache else None

@@ -136,12 +136,16 @@ class ReadingTask:
 
 
 def _initial(directory: Path, model_name: str, overrides: dict) -> Reader:
-    """The reader saved in ``directory``, to train further: its architecture and vocabulary stay."""
+    """The reader saved in ``directory``, to train further: its architecture and vocabulary stay.
+    It trains with its class's tokenization (:meth:`~wenda.read.base.Reader.tokenizer_config`), so a
+    reader saved before it read punctuation learns to read it."""
+    from wenda import registry
     from wenda.train.setup import saved_model
 
     if overrides:
         raise ValueError(f"--init keeps the saved architecture; drop the model settings {sorted(overrides)}")
-    return saved_model(directory, "read", model_name, TOKENIZER)
+    tokenizer = registry.get("read", model_name).tokenizer_config()
+    return saved_model(directory, "read", model_name, tokenizer, punctuation_may_differ=True)
 
 
 def train_reader(
@@ -164,6 +168,7 @@ def train_reader(
         the trainer's final state plus ``params``, ``train_examples``, ``held_out`` and ``out``.
     """
     import wenda.read  # noqa: F401  (registers every model)
+    from wenda import registry
     from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
     from wenda.fileio import atomic_write_json
     from wenda.train.setup import build_model, split_settings
@@ -175,17 +180,18 @@ def train_reader(
     if init is not None:
         model = _initial(init, model_name, overrides)
     else:
-        tok = Tokenizer(TOKENIZER)
+        tok = Tokenizer(registry.get("read", model_name).tokenizer_config())
         texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
         model = build_model("read", model_name, texts, config, overrides)
-    guide = teacher and Teacher(teacher, config.teacher_precision)
+    tokenizer = model.tokenizer_config()
+    guide = teacher and Teacher(teacher, config.teacher_precision, tokenizer)
     if model.rank_objective is None and not config.shared_norm:
-        task = ReadingTask(train, held_out, config, model.config, teacher=guide)
+        task = ReadingTask(train, held_out, config, model.config, tokenizer, guide)
     else:  # readers that rank passages, or share one softmax, train on groups: gold + negatives
         from wenda.train.grouped import GroupReadingTask
 
         size = config.negatives + 1
-        task = GroupReadingTask(train, held_out, config, model.config, TOKENIZER, size, guide)
+        task = GroupReadingTask(train, held_out, config, model.config, tokenizer, size, guide)
     state = Trainer(model, task, config, Path(out), progress=progress).fit()
     calibration = calibrate_saved(Path(out), held_out, config.no_answer_distractors)
     report = {

@@ -64,16 +64,24 @@ def build_model(
     return model
 
 
-def saved_model(directory: Path, kind: str, name: str, tokenizer):
+def saved_model(directory: Path, kind: str, name: str, tokenizer, punctuation_may_differ: bool = False):
     """The ``kind/name`` model saved in ``directory`` (``--init``: to train further).
+    ``punctuation_may_differ``: accept a model saved with or without punctuation tokens (it will
+    train with ``tokenizer``'s, e.g. a reader saved before it read punctuation).
 
     Raises:
         ValueError: it holds another model, or one that tokenizes otherwise than ``tokenizer``.
     """
+    from dataclasses import replace
+
     from wenda.nn.modeldir import load_model
 
     model, saved_tokenizer = load_model(Path(directory), kind)
-    if model.registered_name != name or saved_tokenizer != tokenizer:
-        what = {"read": "reader", "encode": "encoder"}.get(kind, kind)
+    what = {"read": "reader", "encode": "encoder"}.get(kind, kind)
+    if model.registered_name != name:
         raise ValueError(f"{directory} holds a {model.registered_name} {what}, not {name}")
+    if punctuation_may_differ:
+        saved_tokenizer = replace(saved_tokenizer, punctuation=tokenizer.punctuation)
+    if saved_tokenizer != tokenizer:
+        raise ValueError(f"{directory}: its {what} tokenizes as {saved_tokenizer}, not as {tokenizer}")
     return model
