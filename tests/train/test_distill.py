@@ -135,3 +135,24 @@ def test_the_teacher_reads_each_window_once_and_its_cache_changes_nothing(tmp_pa
     assert bf16[0].start.dtype == torch.float32 and torch.equal(bf16[1], reference[1])
     with pytest.raises(Exception, match="precision"):
         Teacher(out, precision="fp8")
+
+
+def test_a_teacher_may_read_punctuation_its_student_does_not(tmp_path):
+    """A teacher saved with punctuation tokens (as the MiniLM reader is) teaches a word-only student
+    from the student's own windows; a teacher that tokenizes otherwise (stems) is refused."""
+    from dataclasses import replace
+
+    from wenda import registry
+    from wenda.nn.modeldir import save_model
+    from wenda.read.base import TOKENIZER
+    from wenda.text.vocab import Vocab
+
+    cls = registry.get("read", "drqa")
+    model = cls(cls.Config(), Vocab.build([["the", "seine", "flows"]]))
+    save_model(model, "read", replace(TOKENIZER, punctuation=True), tmp_path / "marks")
+    teacher = Teacher(tmp_path / "marks")
+    output, seen = teacher.logits([["which", "river"]], [["the", "seine", "flows"]], "cpu")
+    assert output.start.shape == (1, 3) and bool(seen.all())
+    save_model(model, "read", replace(TOKENIZER, stemmer="english"), tmp_path / "stems")
+    with pytest.raises(ValueError, match="must tokenize as its student does"):
+        Teacher(tmp_path / "stems")
