@@ -33,7 +33,6 @@ from pathlib import Path
 
 def init(out: Path, model_name: str, settings: dict) -> None:
     import wenda.read  # noqa: F401
-    from wenda import registry
     from wenda.data.reading_train import (
         DEFAULT_NAMES,
         HELD_OUT_FRACTION,
@@ -41,16 +40,13 @@ def init(out: Path, model_name: str, settings: dict) -> None:
         split_held_out,
     )
     from wenda.nn.modeldir import save_model
-    from wenda.text import Tokenizer
-    from wenda.train.setup import build_model, split_settings
+    from wenda.train.reading import fresh_reader
+    from wenda.train.setup import split_settings
 
     overrides, config = split_settings("read", model_name, settings)
     train, _ = split_held_out(load_reading_training(DEFAULT_NAMES)[0], HELD_OUT_FRACTION)
-    tokenizer = registry.get("read", model_name).tokenizer_config()
-    tok = Tokenizer(tokenizer)
-    texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
-    model = build_model("read", model_name, texts, config, overrides)
-    save_model(model, "read", tokenizer, out)
+    model = fresh_reader(model_name, train, config, overrides)
+    save_model(model, "read", model.tokenizer_config(), out)
     print(
         json.dumps(
             {

@@ -127,22 +127,17 @@ def steps(args) -> None:
 
     import torch
 
-    from wenda import registry
     from wenda.cli.train import parse_settings
     from wenda.data.reading_train import load_reading_training
-    from wenda.text import Tokenizer
-    from wenda.train.reading import ReadingTask
-    from wenda.train.setup import build_model, split_settings
+    from wenda.train.reading import ReadingTask, fresh_reader
+    from wenda.train.setup import split_settings
     from wenda.train.trainer import Trainer
 
     settings = {"threads": args.threads, "precision": args.precision, "no_answer_distractors": 0.0}
     overrides, config = split_settings("read", args.model, {**settings, **parse_settings(args.set)})
     examples, _ = load_reading_training(*([[args.data]] if args.data != "all" else []))
-    tokenizer = registry.get("read", args.model).tokenizer_config()
-    tok = Tokenizer(tokenizer)
-    texts = (tok.tokens(t) for ex in examples for t in (ex.question, ex.context))
-    model = build_model("read", args.model, texts, config, overrides)
-    task = ReadingTask(examples, [], config, model.config, tokenizer)
+    model = fresh_reader(args.model, examples, config, overrides)
+    task = ReadingTask(examples, [], config, model.config, model.tokenizer_config())
     batches = list(task.batches(1, np.random.default_rng(0)))
     drawn = [batches[i] for i in np.random.default_rng(1).permutation(len(batches))[: 2 + args.count]]
     torch.set_num_threads(args.threads)

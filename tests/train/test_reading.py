@@ -223,7 +223,9 @@ def test_readers_train_with_their_classes_tokenization(tmp_path):
 
 
 def test_punctuation_tokens_take_part_in_training_windows():
-    tok = Tokenizer(TOKENIZER.__class__(**{**TOKENIZER.to_dict(), "punctuation": True}))
+    from dataclasses import replace
+
+    tok = Tokenizer(replace(TOKENIZER, punctuation=True))
     item = training_item(_example("It cost $1.5 million, in 1990.", "$1.5 million"), tok, 16, no_answer=False)
     question, window, start, end, _ = item
     assert question == ["what", "is", "it", "?"]

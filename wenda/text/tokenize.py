@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 
 # Han (CJK unified + ext A + compatibility) and Japanese kana.
@@ -45,6 +45,11 @@ class TokenizerConfig:
     stemmer: str | None = "english"
     cjk: str = "bigram"
     punctuation: bool = False
+
+    def same_words(self, other: TokenizerConfig) -> bool:
+        """True when ``other`` splits text into the same words, whether or not it also keeps
+        punctuation marks as tokens (``punctuation`` aside, the settings are equal)."""
+        return replace(self, punctuation=other.punctuation) == other
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""

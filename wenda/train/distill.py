@@ -25,7 +25,6 @@ read 20 passages in 100 ms on two cores, which the MiniLM reader cannot.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -82,7 +81,7 @@ class Teacher:
         from wenda.nn.modeldir import load_model
 
         model, tokenizer = load_model(Path(directory), "read")
-        if replace(tokenizer, punctuation=student.punctuation) != student:
+        if not tokenizer.same_words(student):
             raise ValueError(
                 f"{directory}: a teacher must tokenize as its student does ({student}), not as {tokenizer}"
             )

@@ -135,17 +135,26 @@ class ReadingTask:
         save_model(model, "read", self.tokenizer, directory)
 
 
-def _initial(directory: Path, model_name: str, overrides: dict) -> Reader:
+def _initial(directory: Path, model_name: str, overrides: dict, tokenizer: TokenizerConfig) -> Reader:
     """The reader saved in ``directory``, to train further: its architecture and vocabulary stay.
-    It trains with its class's tokenization (:meth:`~wenda.read.base.Reader.tokenizer_config`), so a
+    It trains with its class's ``tokenizer`` (:meth:`~wenda.read.base.Reader.tokenizer_config`), so a
     reader saved before it read punctuation learns to read it."""
-    from wenda import registry
     from wenda.train.setup import saved_model
 
     if overrides:
         raise ValueError(f"--init keeps the saved architecture; drop the model settings {sorted(overrides)}")
-    tokenizer = registry.get("read", model_name).tokenizer_config()
     return saved_model(directory, "read", model_name, tokenizer, punctuation_may_differ=True)
+
+
+def fresh_reader(model_name: str, examples, config: TrainConfig, overrides: dict | None = None) -> Reader:
+    """A new ``model_name`` reader (:func:`~wenda.train.setup.build_model`) whose vocabulary is the
+    words of ``examples``' questions and contexts, tokenized as that reader reads them."""
+    from wenda import registry
+    from wenda.train.setup import build_model
+
+    tok = Tokenizer(registry.get("read", model_name).tokenizer_config())
+    texts = (tok.tokens(t) for ex in examples for t in (ex.question, ex.context))
+    return build_model("read", model_name, texts, config, overrides)
 
 
 def train_reader(
@@ -171,19 +180,17 @@ def train_reader(
     from wenda import registry
     from wenda.data.reading_train import DEFAULT_NAMES, load_reading_training, split_held_out
     from wenda.fileio import atomic_write_json
-    from wenda.train.setup import build_model, split_settings
+    from wenda.train.setup import split_settings
     from wenda.train.trainer import Trainer
 
     overrides, config = split_settings("read", model_name, {"metric": "f1", **(settings or {})})
     examples, reports = load_reading_training(sets or DEFAULT_NAMES)
     train, held_out = split_held_out(examples, held_out_fraction)
+    tokenizer = registry.get("read", model_name).tokenizer_config()
     if init is not None:
-        model = _initial(init, model_name, overrides)
+        model = _initial(init, model_name, overrides, tokenizer)
     else:
-        tok = Tokenizer(registry.get("read", model_name).tokenizer_config())
-        texts = (tok.tokens(t) for ex in train for t in (ex.question, ex.context))
-        model = build_model("read", model_name, texts, config, overrides)
-    tokenizer = model.tokenizer_config()
+        model = fresh_reader(model_name, train, config, overrides)
     guide = teacher and Teacher(teacher, config.teacher_precision, tokenizer)
     if model.rank_objective is None and not config.shared_norm:
         task = ReadingTask(train, held_out, config, model.config, tokenizer, guide)

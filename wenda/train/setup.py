@@ -72,16 +72,13 @@ def saved_model(directory: Path, kind: str, name: str, tokenizer, punctuation_ma
     Raises:
         ValueError: it holds another model, or one that tokenizes otherwise than ``tokenizer``.
     """
-    from dataclasses import replace
-
     from wenda.nn.modeldir import load_model
 
     model, saved_tokenizer = load_model(Path(directory), kind)
     what = {"read": "reader", "encode": "encoder"}.get(kind, kind)
     if model.registered_name != name:
         raise ValueError(f"{directory} holds a {model.registered_name} {what}, not {name}")
-    if punctuation_may_differ:
-        saved_tokenizer = replace(saved_tokenizer, punctuation=tokenizer.punctuation)
-    if saved_tokenizer != tokenizer:
+    same = saved_tokenizer.same_words(tokenizer) if punctuation_may_differ else saved_tokenizer == tokenizer
+    if not same:
         raise ValueError(f"{directory}: its {what} tokenizes as {saved_tokenizer}, not as {tokenizer}")
     return model
