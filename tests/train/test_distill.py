@@ -156,3 +156,41 @@ def test_a_teacher_may_read_punctuation_its_student_does_not(tmp_path):
     save_model(model, "read", replace(TOKENIZER, stemmer="english"), tmp_path / "stems")
     with pytest.raises(ValueError, match="must tokenize as its student does"):
         Teacher(tmp_path / "stems")
+
+
+def test_a_punctuation_teacher_reads_the_training_window_s_text_with_its_marks(tmp_path, monkeypatch):
+    """When the task records each training window's text, a teacher that reads punctuation reads it
+    marks and all, and its logits are kept at the student's words; a window without its text (a
+    distractor) is read as the student's words."""
+    from dataclasses import replace
+
+    from wenda import registry
+    from wenda.data.reading import SpanExample
+    from wenda.nn.modeldir import save_model
+    from wenda.read.base import TOKENIZER
+    from wenda.text import Tokenizer
+    from wenda.text.vocab import Vocab
+    from wenda.train.reading import training_item
+
+    cls = registry.get("read", "drqa")
+    model = cls(cls.Config(), Vocab.build([["the", "seine", "flows", "through", "paris", ",", "."]]))
+    marks = replace(TOKENIZER, punctuation=True)
+    save_model(model, "read", marks, tmp_path / "marks")
+    teacher = Teacher(tmp_path / "marks")
+    context = "Well, the Seine (a river) flows through Paris. It is long."
+    example = SpanExample("q", "Which river, then?", context, (("Seine", context.index("Seine")),), "test")
+    question, window, start, end, _ = training_item(example, Tokenizer(TOKENIZER), 6, False, teacher.texts)
+    assert window[start : end + 1] == ["seine"] and len(teacher.texts) == 1
+    read = []
+    forward = teacher.model.logits
+    monkeypatch.setattr(teacher.model, "logits", lambda q, w: read.append((q, w)) or forward(q, w))
+    output, seen = teacher.logits([question, question], [window, ["the", "seine"]], "cpu")
+    own = Tokenizer(marks)
+    text_window = own.tokens(context[context.index("the") : context.index("through") + 7])
+    assert read == [([own.tokens(example.question), question], [text_window, ["the", "seine"]])]
+    assert ")" in text_window and "(" in text_window and not teacher.texts  # read once, then dropped
+    words = [i for i, t in enumerate(text_window) if t.isalnum()]
+    direct, _ = forward([own.tokens(example.question)], [text_window])
+    assert output.start.shape == (2, len(window)) and bool(seen[0].all()) and seen[1].sum() == 2
+    assert torch.allclose(output.start[0], direct.start[0, words], atol=1e-5)
+    assert torch.allclose(output.end[0], direct.end[0, words], atol=1e-5)

@@ -12,12 +12,13 @@ start and end distributions beside the gold span::
 ``a`` is ``TrainConfig.distill_weight`` and ``T`` ``distill_temperature`` (``T^2`` keeps the soft
 part's gradients on the scale of the hard part's, Hinton et al. §2). All readers share one word
 tokenization (:data:`wenda.read.base.TOKENIZER`), so a word-piece teacher (the MiniLM reader) and a
-word-level student (DrQA) give logits over the same word positions; a teacher that reads punctuation
-marks as well (the MiniLM reader, ``Reader.reads_punctuation``) reads the student's windows as they
-are, words only (the training windows keep no text to re-tokenize; its answers are somewhat worse
-without the marks than with them); the teacher may see fewer words
-of a long window (its word-piece limit), and positions it does not see are left out of both
-distributions. The no-answer class is not distilled: the gold-span part trains it.
+word-level student (DrQA) give logits over the same word positions. A teacher that reads punctuation
+marks as well (the MiniLM reader, ``Reader.reads_punctuation``) reads each training window's text
+as it was trained to, marks included, when the task recorded it (:attr:`Teacher.texts`, filled by
+:func:`wenda.train.reading.training_item`), and its logits at the words' positions are kept; a window
+without its text (a BM25 distractor) it reads as the student does, words only. The teacher may see
+fewer words of a long window (its word-piece limit), and positions it does not see are left out of
+both distributions. The no-answer class is not distilled: the gold-span part trains it.
 
 The point is a fast reader that answers more like a slow, accurate one: the shipped default must
 read 20 passages in 100 ms on two cores, which the MiniLM reader cannot.
@@ -33,7 +34,7 @@ from torch import Tensor
 
 from wenda.nn.precision import autocast, check_precision
 from wenda.read.base import TOKENIZER, Reader, ReaderOutput
-from wenda.text import TokenizerConfig
+from wenda.text import Tokenizer, TokenizerConfig
 
 
 def distill_loss(student: ReaderOutput, s_mask: Tensor, teacher: ReaderOutput, t_mask: Tensor, temperature: float) -> Tensor:  # fmt: skip
@@ -88,6 +89,12 @@ class Teacher:
         self.model: Reader = model.eval().requires_grad_(False)
         self.directory, self.precision = str(directory), check_precision(precision)
         self.cache: dict[tuple, tuple[Tensor, Tensor, Tensor]] | None = {} if cache else None
+        # (question words, window words) -> (question text, window text), for a teacher that reads
+        # marks its student does not: it reads the text itself (see the module docstring)
+        self.texts: dict[tuple, tuple[str, str]] | None = (
+            {} if tokenizer.punctuation and not student.punctuation else None
+        )
+        self._own, self._student = Tokenizer(tokenizer), Tokenizer(student)
 
     def loss(self, student: ReaderOutput, s_mask: Tensor, questions, windows, temperature: float) -> Tensor:
         """:func:`distill_loss` of the student's logits against this teacher's on the same windows."""
@@ -103,17 +110,14 @@ class Teacher:
         cache = self.cache if self.cache is not None else {}
         todo = [i for i, k in enumerate(keys) if k not in cache]
         if todo:
+            views = [self._view(keys[i]) for i in todo]
             with torch.no_grad(), autocast(device, self.precision):
-                output, mask = self.model.logits([questions[i] for i in todo], [windows[i] for i in todo])
-            for row, i in enumerate(todo):
-                cut = slice(
-                    0, int(mask[row].nonzero().max()) + 1 if mask[row].any() else 0
-                )  # to the last seen word
-                cache[keys[i]] = (
-                    output.start[row, cut].float().clone(),
-                    output.end[row, cut].float().clone(),
-                    mask[row, cut].clone(),
+                output, mask = self.model.logits(
+                    [v[0] if v else questions[i] for v, i in zip(views, todo, strict=True)],
+                    [v[1] if v else windows[i] for v, i in zip(views, todo, strict=True)],
                 )
+            for row, (i, view) in enumerate(zip(todo, views, strict=True)):
+                cache[keys[i]] = _kept(output.start[row], output.end[row], mask[row], view and view[2])
         rows = [cache[k] for k in keys]
         width = max(1, max(len(r[2]) for r in rows))
         start = torch.zeros(len(rows), width, device=device)  # [B, Lt]
@@ -121,3 +125,32 @@ class Teacher:
         for i, (s, e, m) in enumerate(rows):
             start[i, : len(m)], end[i, : len(m)], seen[i, : len(m)] = s, e, m.to(device)
         return ReaderOutput(start, end), seen
+
+    def _view(self, key: tuple) -> tuple[list[str], list[str], list[int]] | None:
+        """The teacher's own tokens of a window whose text :attr:`texts` holds: its question, its
+        window, and the positions of the student's words among the window's tokens; None (read the
+        student's words) when the text is unknown or does not give back the student's words."""
+        if not self.texts:
+            return None
+        text = self.texts.pop(key, None) if self.cache is not None else self.texts.get(key)  # read once
+        if text is None:
+            return None
+        question, window = text
+        spans = self._own.spans(window)  # words and marks
+        words = {(b, e) for _, b, e in self._student.spans(window)}
+        at = [i for i, (_, b, e) in enumerate(spans) if (b, e) in words]
+        if [spans[i][0] for i in at] != list(key[1]):
+            return None
+        return self._own.tokens(question), [t for t, _, _ in spans], at
+
+
+def _kept(start: Tensor, end: Tensor, mask: Tensor, at: list[int] | None) -> tuple[Tensor, Tensor, Tensor]:
+    """One window's teacher logits ``[Lt]`` as cached: at the student's word positions ``at``
+    (all positions when None), up to the last word the teacher saw."""
+    if at is not None:
+        index = torch.tensor(at, dtype=torch.long, device=mask.device)
+        inside = index < mask.shape[0]  # a word beyond the teacher's padded width was not seen
+        index = index.clamp(max=mask.shape[0] - 1)
+        start, end, mask = start[index], end[index], mask[index] & inside
+    cut = int(mask.nonzero().max()) + 1 if mask.any() else 0  # to the last seen word
+    return start[:cut].float().clone(), end[:cut].float().clone(), mask[:cut].clone()

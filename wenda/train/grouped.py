@@ -53,14 +53,15 @@ from wenda.train.reading import ReadingTask, training_item
 Group = tuple[list[str], list[list[str]], int, int, tuple[str, ...]]
 
 
-def with_distractors(examples, tok: Tokenizer, length: int, k: int) -> list[tuple]:
+def with_distractors(examples, tok: Tokenizer, length: int, k: int, texts: dict | None = None) -> list[tuple]:
     """``(example, training item, distractor windows)`` for each answerable example whose answer fits
-    a window of ``length`` (:func:`~wenda.train.reading.training_item`): up to ``k`` BM25-best windows
-    of the examples' contexts that hold none of its answers (:func:`~wenda.train.distractors.distractors`)."""
+    a window of ``length`` (:func:`~wenda.train.reading.training_item`, which records the gold
+    windows' ``texts`` for a teacher): up to ``k`` BM25-best windows of the examples' contexts that
+    hold none of its answers (:func:`~wenda.train.distractors.distractors`)."""
     pairs = [
         (ex, item)
         for ex in examples
-        if not ex.is_impossible and (item := training_item(ex, tok, length, False))
+        if not ex.is_impossible and (item := training_item(ex, tok, length, False, texts))
     ]
     contexts = dict.fromkeys(ex.context for ex, _ in pairs)
     windows = [w for c in contexts for w in windows_of(tok.tokens(c), length) if w]
@@ -83,7 +84,8 @@ class GroupReadingTask(ReadingTask):
         super().__init__(train, held_out, config, model_config, tokenizer, teacher)
 
     def _build_items(self, train, tok: Tokenizer, model_config) -> list[Group]:
-        found = with_distractors(train, tok, model_config.max_passage_len, self.group_size - 1)
+        texts = self.teacher and self.teacher.texts
+        found = with_distractors(train, tok, model_config.max_passage_len, self.group_size - 1, texts)
         return [
             (q, [p, *others], s, e, tuple(text for text, _ in ex.answers))
             for ex, (q, p, s, e, _), others in found

@@ -41,20 +41,34 @@ def answer_tokens(spans: Sequence[tuple[str, int, int]], start: int, length: int
     return (inside[0], inside[-1]) if inside else None
 
 
-def training_item(example, tokenizer: Tokenizer, max_len: int, no_answer: bool) -> Item | None:
-    """One training window for ``example`` (see the module docstring), or None when it cannot train."""
+def training_item(
+    example, tokenizer: Tokenizer, max_len: int, no_answer: bool, texts: dict | None = None
+) -> Item | None:
+    """One training window for ``example`` (see the module docstring), or None when it cannot train.
+
+    ``texts``: where given (:attr:`wenda.train.distill.Teacher.texts`), the window's question and
+    text are recorded under its (question words, window words), for a teacher that reads the text."""
     question, spans = tokenizer.tokens(example.question), tokenizer.spans(example.context)
     tokens = [t for t, _, _ in spans]
     if not question or not tokens:
         return None
-    if example.is_impossible:
-        return (question, tokens[:max_len], 0, 0, False) if no_answer else None
-    text, char_start = example.answers[0]
-    found = answer_tokens(spans, char_start, len(text))
-    if found is None or found[1] - found[0] >= max_len:
+    begin, item = 0, (question, tokens[:max_len], 0, 0, False)
+    if example.is_impossible and not no_answer:
         return None
-    begin = max(0, min(found[0] - max_len // 4, len(tokens) - max_len))
-    return question, tokens[begin : begin + max_len], found[0] - begin, found[1] - begin, True
+    if not example.is_impossible:
+        text, char_start = example.answers[0]
+        found = answer_tokens(spans, char_start, len(text))
+        if found is None or found[1] - found[0] >= max_len:
+            return None
+        begin = max(0, min(found[0] - max_len // 4, len(tokens) - max_len))
+        item = (question, tokens[begin : begin + max_len], found[0] - begin, found[1] - begin, True)
+    if texts is not None:
+        window = spans[begin : begin + max_len]
+        texts[tuple(question), tuple(item[1])] = (
+            example.question,
+            example.context[window[0][1] : window[-1][2]],
+        )
+    return item
 
 
 class ReadingTask:
@@ -80,7 +94,9 @@ class ReadingTask:
 
     def _build_items(self, train, tok: Tokenizer, model_config) -> list:
         """One training window per example that fits (:func:`training_item`)."""
-        items = (training_item(ex, tok, model_config.max_passage_len, model_config.no_answer) for ex in train)
+        texts = self.teacher and self.teacher.texts
+        length, no_answer = model_config.max_passage_len, model_config.no_answer
+        items = (training_item(ex, tok, length, no_answer, texts) for ex in train)
         return [item for item in items if item is not None]
 
     def _distractor_items(self, train, tok: Tokenizer, length: int) -> list[Item]:
