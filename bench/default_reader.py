@@ -7,15 +7,17 @@ a size-reduced copy (pruned vocabulary, float16) for ``wenda/models/reader``.
     python bench/default_reader.py pack RUN wenda/models/reader [--keep-words 60000]
 
 The MiniLM reader (``wenda/models/reader-minilm``, ``--reader minilm``) is the fine-tuned
-all-MiniLM-L6-v2 reader packed with int8 weight rows and the package's own word-piece table (which
-the copy leaves out; the reader does not use wenda's word vocabulary, so 1,000 words are kept):
+all-MiniLM-L6-v2 reader packed with float16 weights and the package's own word-piece table (which
+the copy leaves out; the reader does not use wenda's word vocabulary, so 1,000 words are kept);
+int8 weight rows (``--int8``) halve it to 11 MB but cost it about 1 EM on the held-out questions
+(BENCHMARKS.md):
 
-    python bench/default_reader.py pack RUN wenda/models/reader-minilm --keep-words 1000 --int8 \
+    python bench/default_reader.py pack RUN wenda/models/reader-minilm --keep-words 1000 \
         --from-package bert.embeddings.word_embeddings.weight
 
 The packaged encoder (``wenda/models/encoder-minilm``, ``--encoder minilm``) is all-MiniLM-L6-v2
 fine-tuned on question-passage pairs (``wenda train retriever --model minilm --supervised``),
-packed the same way:
+packed with int8 rows:
 
     python bench/default_reader.py pack RUN wenda/models/encoder-minilm --kind encode \
         --keep-words 1000 --int8 --from-package bert.embeddings.word_embeddings.weight

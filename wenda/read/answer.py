@@ -177,7 +177,7 @@ class ReaderService:
 # The readers shipped inside the package, by name (bench/default_reader.py says how they were made):
 # "default", a DrQA reader (fast: 20 passages in under 100 ms on 2 cores), and "minilm", the
 # fine-tuned all-MiniLM-L6-v2 reader (more accurate, 6-13x slower; it needs wenda[minilm], and
-# its file holds only what fine-tuning changed beyond the package's word-piece table, as int8 rows).
+# its file holds only what fine-tuning changed beyond the package's word-piece table, as float16).
 PACKAGED_READERS = {"default": PACKAGED / "reader", "minilm": PACKAGED / "reader-minilm"}
 DEFAULT_READER = PACKAGED_READERS["default"]
 
