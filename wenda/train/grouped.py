@@ -84,8 +84,8 @@ class GroupReadingTask(ReadingTask):
         super().__init__(train, held_out, config, model_config, tokenizer, teacher)
 
     def _build_items(self, train, tok: Tokenizer, model_config) -> list[Group]:
-        texts = self.teacher and self.teacher.texts
-        found = with_distractors(train, tok, model_config.max_passage_len, self.group_size - 1, texts)
+        length = model_config.max_passage_len
+        found = with_distractors(train, tok, length, self.group_size - 1, self.teacher_texts)
         return [
             (q, [p, *others], s, e, tuple(text for text, _ in ex.answers))
             for ex, (q, p, s, e, _), others in found

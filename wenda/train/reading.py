@@ -52,10 +52,11 @@ def training_item(
     tokens = [t for t, _, _ in spans]
     if not question or not tokens:
         return None
-    begin, item = 0, (question, tokens[:max_len], 0, 0, False)
-    if example.is_impossible and not no_answer:
-        return None
-    if not example.is_impossible:
+    if example.is_impossible:
+        if not no_answer:
+            return None
+        begin, item = 0, (question, tokens[:max_len], 0, 0, False)
+    else:
         text, char_start = example.answers[0]
         found = answer_tokens(spans, char_start, len(text))
         if found is None or found[1] - found[0] >= max_len:
@@ -92,11 +93,15 @@ class ReadingTask:
             self.items += self._distractor_items(train, Tokenizer(tokenizer), model_config.max_passage_len)
         self.held_out = [ex for ex in held_out if not ex.is_impossible]
 
+    @property
+    def teacher_texts(self) -> dict | None:
+        """Where the training windows' texts go for a teacher that reads them (:attr:`Teacher.texts`)."""
+        return self.teacher.texts if self.teacher is not None else None
+
     def _build_items(self, train, tok: Tokenizer, model_config) -> list:
         """One training window per example that fits (:func:`training_item`)."""
-        texts = self.teacher and self.teacher.texts
         length, no_answer = model_config.max_passage_len, model_config.no_answer
-        items = (training_item(ex, tok, length, no_answer, texts) for ex in train)
+        items = (training_item(ex, tok, length, no_answer, self.teacher_texts) for ex in train)
         return [item for item in items if item is not None]
 
     def _distractor_items(self, train, tok: Tokenizer, length: int) -> list[Item]:
