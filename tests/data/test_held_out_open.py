@@ -31,6 +31,24 @@ def test_held_out_contexts_then_summaries(tiny_data, monkeypatch):
     assert all(q.answers == ("number",) and q.context in contexts for q in questions)
 
 
+def test_contexts_keep_titles_that_name_them(tiny_data, monkeypatch):
+    """Wikipedia sets' titles name the article; a forum's one title for every comment does not."""
+    sets = [("qed-dev", "Article {}"), ("squad-shifts-reddit", "Filtered_Reddit_Comments")]
+    examples = [
+        SpanExample(
+            f"q{i}", "Which?", f"Context {i} of {source}.", (("Context", 0),), source, title.format(i)
+        )
+        for i in range(400)
+        for source, title in sets
+    ]
+    monkeypatch.setattr(reading_train, "load_reading_training", lambda names, root: (examples, {}))
+    docs, _ = held_out_open.build_held_out_open(tiny_data)
+    expected = {ex.context: ex.title if ex.source == "qed-dev" else "" for ex in examples}
+    held = [d for d in docs if d.source.startswith("held-out/")]
+    assert {d.title for d in held} - {""} and "" in {d.title for d in held}  # both kinds held out
+    assert all(d.title == expected[d.text] for d in held)
+
+
 def test_real_held_out_open_counts(data_dir):
     """Measured on ../shared/data: 1,902 answerable held-out questions, 901 held-out contexts."""
     docs, questions = held_out_open.build_held_out_open(data_dir)

@@ -6,6 +6,10 @@ The questions are the answerable ones among the reading training sets' held-out 
 here holds out, so no packaged model has seen them); the documents are those contexts among the
 10,033 Wikipedia summaries, as squad-open puts SQuAD dev's paragraphs among them. On the full data:
 1,902 questions, 901 contexts (2,441 passages) beside the summaries.
+
+A context keeps its title where its set's titles name what it is about (a Wikipedia article's, as
+squad-open's SQuAD paragraphs keep theirs; :attr:`~wenda.data.reading_train.ReadingSet.titled`),
+so indexing with titles (``index_titles``) can be judged here; elsewhere its title is empty.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wenda.data.paths import require
-from wenda.data.reading_train import DEFAULT_NAMES, held_out_examples
+from wenda.data.reading_train import DEFAULT_NAMES, READING_SETS, held_out_examples
 from wenda.data.squad import Question
 from wenda.data.squad_open import wiki_documents
 from wenda.data.wiki import WIKI_SUMMARIES, load_wiki_summaries
@@ -28,10 +32,15 @@ def build_held_out_open(data_dir: Path | str | None = None) -> tuple[list[Docume
         DatasetMissing: a source file is absent (the message says how to get it).
     """
     held = held_out_examples(DEFAULT_NAMES, data_dir)
-    contexts = list(dict.fromkeys(ex.context for ex in held))
+    titles: dict[str, str] = {}  # context -> title, in first-seen order
+    for ex in held:
+        titled = ex.source in READING_SETS and READING_SETS[ex.source].titled
+        titles.setdefault(ex.context, ex.title if titled else "")
     docs = [
-        Document(source=f"held-out/{i}", title="", text=text, meta={"dataset": "reading-training-held-out"})
-        for i, text in enumerate(contexts)
+        Document(
+            source=f"held-out/{i}", title=title, text=text, meta={"dataset": "reading-training-held-out"}
+        )
+        for i, (text, title) in enumerate(titles.items())
     ]
     questions = [
         Question(f"{ex.source}/{ex.id}", ex.question, tuple(t for t, _ in ex.answers), ex.context, ex.title)

@@ -54,11 +54,14 @@ class ReadingSet:
         files: for each file, its possible paths under the data directory in order of preference
             (e.g. a local English split first, the official all-language file last).
         optional: files read only when present (not staged here, or not in the official release).
+        titled: its examples' titles name what the context is about (a Wikipedia article's title),
+            rather than identify it (a product id, a paper number, one name for a whole forum).
     """
 
     loader: Callable
     files: tuple[tuple[str, ...], ...]
     optional: tuple[str, ...] = ()
+    titled: bool = False
 
 
 READING_SETS: dict[str, ReadingSet] = {
@@ -66,22 +69,26 @@ READING_SETS: dict[str, ReadingSet] = {
     "squad-shifts-reddit": ReadingSet(load_squad_spans, (("squad-shifts/reddit_v1.0.json",),)),
     # A train half of New-Wiki staged in the shared data (21 of its 48 articles); the official file
     # (`wenda data download squad-shifts-new-wiki`) holds all of it.
-    "squad-shifts-new-wiki": ReadingSet(load_squad_spans, (("squad-shifts/new_wiki_train_half.json",),)),
+    "squad-shifts-new-wiki": ReadingSet(
+        load_squad_spans, (("squad-shifts/new_wiki_train_half.json",),), titled=True
+    ),
     "tydiqa-en": ReadingSet(
         load_tydiqa,
         (("tydiqa-en/tydiqa.goldp.en.train.json", "tydiqa/tydiqa-goldp-v1.1-train.json"),),
         optional=("tydiqa-en/tydiqa.goldp.en.dev.json",),
     ),
-    "mlqa-en-dev": ReadingSet(load_squad_spans, (("mlqa-en-dev/dev-context-en-question-en.json",),)),
-    "qed-dev": ReadingSet(load_qed, (("qed-dev/qed-dev.jsonlines",),)),
+    "mlqa-en-dev": ReadingSet(
+        load_squad_spans, (("mlqa-en-dev/dev-context-en-question-en.json",),), titled=True
+    ),
+    "qed-dev": ReadingSet(load_qed, (("qed-dev/qed-dev.jsonlines",),), titled=True),
     "subjqa": ReadingSet(
         load_subjqa,
         tuple((path,) for path, optional in _SUBJQA if not optional),
         optional=tuple(path for path, optional in _SUBJQA if optional),
     ),
     "covid-qa": ReadingSet(load_squad_spans, (("covid-qa/COVID-QA.json", "covid-qa/200423_covidQA.json"),)),
-    "squad-v1.1-train": ReadingSet(load_squad_spans, ((SOURCES["squad-v1.1-train"].relpath,),)),
-    "squad-v2.0-train": ReadingSet(load_squad_spans, ((SOURCES["squad-v2.0-train"].relpath,),)),
+    "squad-v1.1-train": ReadingSet(load_squad_spans, ((SOURCES["squad-v1.1-train"].relpath,),), titled=True),
+    "squad-v2.0-train": ReadingSet(load_squad_spans, ((SOURCES["squad-v2.0-train"].relpath,),), titled=True),
 }
 
 DEFAULT_NAMES = (
